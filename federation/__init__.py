@@ -1,0 +1,1 @@
+"""ActivityPub federation building blocks, free of `server` imports so they test alone."""

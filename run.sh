@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# One entry point for newcomers and CI, on a Debian machine with only Python 3.11+.
+#   bash run.sh start   a working local instance on http://127.0.0.1:8000 (web + worker)
+#   bash run.sh test    the whole test suite (what .ci/run calls)
+set -euo pipefail
+cd "$(dirname "$0")"
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+apt_install() {
+    # Debian packages that some step needs; installed only when missing.
+    local missing=()
+    for pkg in "$@"; do dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg"); done
+    if [ "${#missing[@]}" -gt 0 ]; then
+        as_root apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "${missing[@]}" >/dev/null
+    fi
+}
+
+ensure_venv() {
+    if [ ! -x .venv/bin/python ]; then
+        python3 -c 'import ensurepip, venv' 2>/dev/null || apt_install python3-venv
+        python3 -m venv .venv
+    fi
+    .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip
+    .venv/bin/python -m pip install -q --disable-pip-version-check -e "$1"
+}
+
+case "${1:-}" in
+start)
+    ensure_venv .
+    export MAILLAGE_DEV="${MAILLAGE_DEV:-1}" MAILLAGE_DATA="${MAILLAGE_DATA:-./data}"
+    if ! .venv/bin/maillage territory show >/dev/null 2>&1; then
+        .venv/bin/maillage territory set --slug "${MAILLAGE_TERRITORY:-brest}" --name "Brest" \
+            --summary "Le territoire contributif de Brest : bibliothèques, jardins partagés, tiers-lieux." \
+            --place "Brest" --lat 48.3904 --lon -4.4861
+    fi
+    .venv/bin/maillage worker &
+    worker=$!
+    trap 'kill $worker 2>/dev/null; wait $worker 2>/dev/null' EXIT
+    echo "Maillage: http://127.0.0.1:8000  (Ctrl-C to stop)"
+    .venv/bin/maillage serve --host 127.0.0.1 --port 8000
+    ;;
+test)
+    if command -v apt-get >/dev/null; then apt_install docker-compose; fi
+    ensure_venv ".[test]"
+    .venv/bin/ruff check .
+    .venv/bin/lint-imports
+    exec .venv/bin/python -m pytest -p no:cacheprovider "${@:2}"
+    ;;
+*)
+    echo "usage: bash run.sh start|test" >&2
+    exit 2
+    ;;
+esac

@@ -1,0 +1,1 @@
+"""Maillage web application, storage, worker and command line."""

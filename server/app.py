@@ -1,0 +1,81 @@
+"""The Starlette application: wiring at start-up, routes, and errors without stack traces."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from server import db, store
+from server.migrate import apply_migrations
+from server.routes_actors import routes as actor_routes
+from server.routes_discovery import routes as discovery_routes
+from server.settings import Settings
+from server.web import N_, build_environments, error_response, json_error
+
+log = logging.getLogger(__name__)
+STATIC_DIR = Path(__file__).resolve().parent.parent / "web" / "static"
+
+
+async def healthz(request: Request) -> Response:
+    async with request.app.state.pool.acquire() as conn:
+        await conn.fetchval("SELECT 1")
+    return JSONResponse({"status": "ok"})
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    messages = {404: N_("Not found."), 405: N_("Method not allowed.")}
+    return error_response(request, exc.status_code, messages.get(exc.status_code, exc.detail))
+
+
+async def server_error(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    return json_error(500, "internal error; the administrator can read the details in the logs")
+
+
+async def prepare_database(settings: Settings, dsn: str) -> None:
+    """Migrate and create the instance actor: done by every process that starts."""
+    pool = await db.create_pool(dsn, min_size=1, max_size=2)
+    try:
+        async with pool.acquire() as conn:
+            await apply_migrations(conn)
+            await store.ensure_instance_actor(conn, settings.base_url, settings.domain)
+    finally:
+        await pool.close()
+
+
+def create_app(settings: Settings, dsn: str | None = None) -> Starlette:
+    """`dsn` overrides the settings' database (tests hand in a per-test database)."""
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        resolved = dsn or db.resolve_dsn(settings)
+        await prepare_database(settings, resolved)
+        app.state.pool = await db.create_pool(resolved)
+        try:
+            yield
+        finally:
+            await app.state.pool.close()
+
+    app = Starlette(
+        routes=[
+            Route("/healthz", healthz),
+            *discovery_routes,
+            *actor_routes,
+            Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
+        ],
+        exception_handlers={HTTPException: http_error, Exception: server_error},
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.jinja = build_environments()
+    return app

@@ -1,0 +1,229 @@
+"""The `maillage` command: serve, worker, migrate, create-admin, territory."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import logging
+import secrets
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+import asyncpg
+
+from server import db, store
+from server.migrate import apply_migrations
+from server.passwords import hash_password
+from server.settings import Settings, SettingsError
+
+log = logging.getLogger("maillage")
+
+
+async def _with_connection(
+    settings: Settings, action: Callable[[asyncpg.Connection], Awaitable[Any]]
+) -> Any:
+    conn = await asyncpg.connect(db.resolve_dsn(settings))
+    try:
+        await apply_migrations(conn)
+        await store.ensure_instance_actor(conn, settings.base_url, settings.domain)
+        return await action(conn)
+    finally:
+        await conn.close()
+
+
+def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from server.app import create_app
+
+    uvicorn.run(
+        create_app(settings),
+        host=args.host,
+        port=args.port,
+        proxy_headers=True,
+        forwarded_allow_ips=args.forwarded_allow_ips,
+        log_level="info",
+    )
+    return 0
+
+
+def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
+    from server.worker import run_worker
+
+    asyncio.run(run_worker(settings, once=args.once))
+    return 0
+
+
+def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
+    async def action(conn: asyncpg.Connection) -> None:
+        versions = await conn.fetch("SELECT name FROM schema_migrations ORDER BY version")
+        print(f"database up to date ({len(versions)} migrations applied)")
+
+    asyncio.run(_with_connection(settings, action))
+    return 0
+
+
+def _read_password(args: argparse.Namespace) -> tuple[str, bool]:
+    """(password, generated): from stdin, a prompt, or generated when nobody can type it."""
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    elif sys.stdin.isatty():
+        password = getpass.getpass("Mot de passe / password: ")
+        if password != getpass.getpass("Encore / again: "):
+            raise SystemExit("the two passwords differ")
+    else:
+        return secrets.token_urlsafe(15), True
+    if len(password) < 10:
+        raise SystemExit("a password needs at least 10 characters")
+    return password, False
+
+
+def cmd_create_admin(settings: Settings, args: argparse.Namespace) -> int:
+    email = args.email.strip()
+    if "@" not in email or len(email) > 254:
+        print(f"error: {email!r} is not an e-mail address", file=sys.stderr)
+        return 2
+    password, generated = _read_password(args)
+    hashed = hash_password(password)
+
+    async def action(conn: asyncpg.Connection) -> tuple[int, bool]:
+        return await store.upsert_account(conn, email, hashed, "admin")
+
+    account_id, created = asyncio.run(_with_connection(settings, action))
+    print(f"admin {email} {'created' if created else 'updated'} (account {account_id})")
+    if generated:
+        print(f"generated password: {password}")
+    return 0
+
+
+def cmd_territory_set(settings: Settings, args: argparse.Namespace) -> int:
+    if (args.lat is None) != (args.lon is None):
+        print("error: give --lat and --lon together", file=sys.stderr)
+        return 2
+    fields = store.TerritoryFields(
+        name=args.name,
+        summary=args.summary,
+        place_name=args.place,
+        latitude=args.lat,
+        longitude=args.lon,
+        manually_approves=args.manual_approval,
+    )
+
+    async def action(conn: asyncpg.Connection) -> asyncpg.Record:
+        return await store.set_territory(
+            conn, settings.base_url, settings.domain, args.slug, fields
+        )
+
+    try:
+        row = asyncio.run(_with_connection(settings, action))
+    except store.SlugTaken as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"territory @{row['username']}@{settings.domain}: {row['name']} ({row['iri']})")
+    return 0
+
+
+def cmd_territory_show(settings: Settings, args: argparse.Namespace) -> int:
+    row = asyncio.run(_with_connection(settings, store.territory))
+    if row is None:
+        print("no territory yet: maillage territory set --slug SLUG --name NAME", file=sys.stderr)
+        return 1
+    print(f"@{row['username']}@{settings.domain}\t{row['name']}\t{row['iri']}")
+    return 0
+
+
+def _slug(value: str) -> str:
+    import re
+
+    if not re.fullmatch(r"[a-z0-9_]{1,30}", value):
+        raise argparse.ArgumentTypeError(
+            "a slug is 1 to 30 lower-case letters, digits or underscores (e.g. brest)"
+        )
+    return value
+
+
+def _latitude(value: str) -> float:
+    number = float(value)
+    if not -90 <= number <= 90:
+        raise argparse.ArgumentTypeError("latitude must be between -90 and 90")
+    return number
+
+
+def _longitude(value: str) -> float:
+    number = float(value)
+    if not -180 <= number <= 180:
+        raise argparse.ArgumentTypeError("longitude must be between -180 and 180")
+    return number
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="maillage", description="A federated territory instance (ActivityPub)."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the web process")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument(
+        "--forwarded-allow-ips",
+        default="127.0.0.1",
+        help="reverse proxies trusted for X-Forwarded-* headers",
+    )
+    serve.set_defaults(func=cmd_serve)
+
+    worker = sub.add_parser("worker", help="run the background worker (deliveries, inbox)")
+    worker.add_argument("--once", action="store_true", help="process what is due, then exit")
+    worker.set_defaults(func=cmd_worker)
+
+    sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
+
+    admin = sub.add_parser("create-admin", help="create or reset an administrator account")
+    admin.add_argument("email")
+    admin.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    admin.set_defaults(func=cmd_create_admin)
+
+    territory = sub.add_parser("territory", help="the territory this instance publishes")
+    tsub = territory.add_subparsers(dest="territory_command", required=True)
+    tset = tsub.add_parser("set", help="create the territory, or change its fields")
+    tset.add_argument("--slug", required=True, type=_slug, help="account name, as in @slug@domain")
+    tset.add_argument("--name")
+    tset.add_argument("--summary")
+    tset.add_argument("--place")
+    tset.add_argument("--lat", type=_latitude)
+    tset.add_argument("--lon", type=_longitude)
+    approval = tset.add_mutually_exclusive_group()
+    approval.add_argument(
+        "--manual-approval",
+        dest="manual_approval",
+        action="store_true",
+        default=None,
+        help="follow requests wait for an administrator",
+    )
+    approval.add_argument(
+        "--auto-approval",
+        dest="manual_approval",
+        action="store_false",
+        help="follow requests are accepted at once (default)",
+    )
+    tset.set_defaults(func=cmd_territory_set)
+    tsub.add_parser("show", help="print the territory").set_defaults(func=cmd_territory_show)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("pgserver").setLevel(logging.WARNING)
+    args = build_parser().parse_args(argv)
+    try:
+        settings = Settings.from_env()
+    except SettingsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return int(args.func(settings, args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,56 @@
+"""Where the PostgreSQL server comes from, and the asyncpg pool on it.
+
+With `DATABASE_URL` unset, an embedded PostgreSQL (the `pgserver` wheel) runs under the data
+folder, so a newcomer needs nothing but Python. Several processes (web, worker) on the same
+data folder share one embedded server: pgserver counts its users and stops the server when the
+last one exits.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+
+from server.settings import Settings
+
+log = logging.getLogger(__name__)
+
+EMBEDDED_DATABASE = "maillage"
+_embedded: dict[Path, Any] = {}
+
+
+def embedded_dsn(data_dir: Path, database: str = EMBEDDED_DATABASE) -> str:
+    """Start (or reuse) the embedded PostgreSQL under `data_dir/postgres` and return a DSN."""
+    import pgserver  # imported here: a DATABASE_URL deployment never loads it
+
+    pgdata = (data_dir / "postgres").resolve()
+    server = _embedded.get(pgdata)
+    if server is None:
+        pgdata.parent.mkdir(parents=True, exist_ok=True)
+        log.info("starting embedded PostgreSQL in %s", pgdata)
+        server = pgserver.get_server(pgdata, cleanup_mode="stop")
+        _embedded[pgdata] = server
+        exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{database}';")
+        if "(1 row)" not in exists:
+            server.psql(f'CREATE DATABASE "{database}";')
+    return str(server.get_uri(database))
+
+
+def resolve_dsn(settings: Settings) -> str:
+    return settings.database_url or embedded_dsn(settings.data_dir)
+
+
+async def create_pool(dsn: str, *, min_size: int = 1, max_size: int = 10) -> asyncpg.Pool:
+    pool = await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size, init=_init)
+    assert pool is not None
+    return pool
+
+
+async def _init(conn: asyncpg.Connection) -> None:
+    """jsonb columns read and written as Python objects."""
+    import json
+
+    await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")

@@ -1,0 +1,78 @@
+"""One typed settings object, read from the environment once and passed explicitly.
+
+Every field is documented in `.env.example`; nothing else in the code reads `os.environ`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+_DOMAIN_RE = re.compile(r"^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]{1,5})?$")
+
+
+class SettingsError(ValueError):
+    """A setting has a value the program cannot run with."""
+
+
+def _flag(value: str | None) -> bool:
+    return (value or "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    domain: str
+    """Public host of the instance, with the port when it is not the default one."""
+    data_dir: Path
+    """Folder for the embedded PostgreSQL and uploaded files."""
+    database_url: str | None
+    """PostgreSQL DSN; when unset an embedded PostgreSQL runs under `data_dir/postgres`."""
+    dev: bool
+    """Development mode: plain http and private addresses allowed (local networks, tests)."""
+    territory_slug: str = "territoire"
+    """Slug given to the territory created on first start when none exists yet."""
+    max_body_bytes: int = 1_000_000
+    """Largest request body an endpoint accepts."""
+
+    @property
+    def scheme(self) -> str:
+        """Production instances are reached over https only; dev mode speaks plain http."""
+        return "http" if self.dev else "https"
+
+    @property
+    def base_url(self) -> str:
+        return f"{self.scheme}://{self.domain}"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        dev = _flag(env.get("MAILLAGE_DEV"))
+        domain = env.get("MAILLAGE_DOMAIN", "").strip().lower()
+        if not domain:
+            if not dev:
+                raise SettingsError(
+                    "MAILLAGE_DOMAIN is required (the public host, e.g. brest.example); "
+                    "set MAILLAGE_DEV=1 to run locally on 127.0.0.1:8000"
+                )
+            domain = "127.0.0.1:8000"
+        if not _DOMAIN_RE.match(domain):
+            raise SettingsError(
+                f"MAILLAGE_DOMAIN {domain!r} is not a host name (with optional :port)"
+            )
+        host = domain.rsplit(":", 1)[0]
+        if not dev and (host in {"localhost"} or re.fullmatch(r"[0-9.]+", host)):
+            raise SettingsError(
+                f"MAILLAGE_DOMAIN {domain!r} is a local address; that needs MAILLAGE_DEV=1"
+            )
+        slug = env.get("MAILLAGE_TERRITORY", "territoire").strip().lower()
+        return cls(
+            domain=domain,
+            data_dir=Path(env.get("MAILLAGE_DATA", "./data")).resolve(),
+            database_url=env.get("DATABASE_URL") or None,
+            dev=dev,
+            territory_slug=slug,
+            max_body_bytes=int(env.get("MAILLAGE_MAX_BODY_BYTES", "1000000")),
+        )

@@ -1,0 +1,39 @@
+"""Migrations and the embedded PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncpg
+
+from server import db
+from server.migrate import apply_migrations, discover
+
+
+async def test_migrations_apply_twice_without_error(database: str) -> None:
+    conn = await asyncpg.connect(database)
+    try:
+        await conn.execute("DROP TABLE follows, accounts, actors, schema_migrations")
+        first = await apply_migrations(conn)
+        second = await apply_migrations(conn)
+        assert first == [m.name for m in discover()]
+        assert second == []
+        recorded = await conn.fetchval("SELECT count(*) FROM schema_migrations")
+        assert recorded == len(first)
+        assert await conn.fetchval("SELECT to_regclass('actors') IS NOT NULL")
+    finally:
+        await conn.close()
+
+
+async def test_french_full_text_configuration_is_available(database: str) -> None:
+    conn = await asyncpg.connect(database)
+    try:
+        vector = await conn.fetchval("SELECT to_tsvector('french', 'les jardins partagés')::text")
+    finally:
+        await conn.close()
+    assert "'jardin'" in vector
+
+
+def test_embedded_postgres_starts_in_a_fresh_folder_and_is_reused(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    data = tmp_path / "data"
+    dsn = db.embedded_dsn(data)
+    assert (data / "postgres" / "PG_VERSION").exists()
+    assert dsn == db.embedded_dsn(data)  # same process: the running server is reused
