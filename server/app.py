@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import httpx
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -15,8 +16,12 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from server import db, store
+from server.context import Context, new_http_client
+from server.inbox import routes as inbox_routes
 from server.migrate import apply_migrations
+from server.remote import KeyCache
 from server.routes_actors import routes as actor_routes
+from server.routes_admin import routes as admin_routes
 from server.routes_discovery import routes as discovery_routes
 from server.settings import Settings
 from server.web import N_, build_environments, error_response, json_error
@@ -53,17 +58,25 @@ async def prepare_database(settings: Settings, dsn: str) -> None:
         await pool.close()
 
 
-def create_app(settings: Settings, dsn: str | None = None) -> Starlette:
-    """`dsn` overrides the settings' database (tests hand in a per-test database)."""
+def create_app(
+    settings: Settings,
+    dsn: str | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> Starlette:
+    """`dsn` overrides the settings' database and `transport` the outgoing HTTP transport
+    (tests hand in a per-test database and a transport routing to in-process instances)."""
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         resolved = dsn or db.resolve_dsn(settings)
         await prepare_database(settings, resolved)
         app.state.pool = await db.create_pool(resolved)
+        app.state.ctx = Context(settings, app.state.pool, new_http_client(transport))
+        app.state.keys = KeyCache(app.state.ctx)
         try:
             yield
         finally:
+            await app.state.ctx.http.aclose()
             await app.state.pool.close()
 
     app = Starlette(
@@ -71,6 +84,8 @@ def create_app(settings: Settings, dsn: str | None = None) -> Starlette:
             Route("/healthz", healthz),
             *discovery_routes,
             *actor_routes,
+            *admin_routes,
+            *inbox_routes,
             Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
         ],
         exception_handlers={HTTPException: http_error, Exception: server_error},

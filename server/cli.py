@@ -13,10 +13,14 @@ from typing import Any
 
 import asyncpg
 
+from federation.errors import FetchError
+from federation.webfinger import BadResource
 from server import db, store
+from server.context import Context, new_http_client
 from server.migrate import apply_migrations
 from server.passwords import hash_password
 from server.settings import Settings, SettingsError
+from server.territory import set_and_announce
 
 log = logging.getLogger("maillage")
 
@@ -24,7 +28,7 @@ log = logging.getLogger("maillage")
 async def _with_connection(
     settings: Settings, action: Callable[[asyncpg.Connection], Awaitable[Any]]
 ) -> Any:
-    conn = await asyncpg.connect(db.resolve_dsn(settings))
+    conn = await db.connect(db.resolve_dsn(settings))
     try:
         await apply_migrations(conn)
         await store.ensure_instance_actor(conn, settings.base_url, settings.domain)
@@ -112,9 +116,7 @@ def cmd_territory_set(settings: Settings, args: argparse.Namespace) -> int:
     )
 
     async def action(conn: asyncpg.Connection) -> asyncpg.Record:
-        return await store.set_territory(
-            conn, settings.base_url, settings.domain, args.slug, fields
-        )
+        return await set_and_announce(conn, settings, args.slug, fields)
 
     try:
         row = asyncio.run(_with_connection(settings, action))
@@ -122,6 +124,50 @@ def cmd_territory_set(settings: Settings, args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(f"territory @{row['username']}@{settings.domain}: {row['name']} ({row['iri']})")
+    return 0
+
+
+async def _with_context(settings: Settings, action: Callable[[Context], Awaitable[Any]]) -> Any:
+    from server.app import prepare_database
+
+    dsn = db.resolve_dsn(settings)
+    await prepare_database(settings, dsn)
+    pool = await db.create_pool(dsn, min_size=1, max_size=2)
+    ctx = Context(settings, pool, new_http_client())
+    try:
+        return await action(ctx)
+    finally:
+        await ctx.http.aclose()
+        await pool.close()
+
+
+def cmd_follow(settings: Settings, args: argparse.Namespace) -> int:
+    from server.follows import FollowError, follow
+
+    try:
+        target = asyncio.run(_with_context(settings, lambda ctx: follow(ctx, args.handle)))
+    except FollowError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"follow request sent to {target}; the worker delivers it")
+    return 0
+
+
+def cmd_unfollow(settings: Settings, args: argparse.Namespace) -> int:
+    from server.follows import FollowError, unfollow
+    from server.remote import resolve_handle
+
+    async def action(ctx: Context) -> str:
+        target = await resolve_handle(ctx, args.handle)
+        await unfollow(ctx, target)
+        return target
+
+    try:
+        target = asyncio.run(_with_context(settings, action))
+    except (FollowError, FetchError, BadResource) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"unfollowed {target}")
     return 0
 
 
@@ -179,6 +225,13 @@ def build_parser() -> argparse.ArgumentParser:
     worker.set_defaults(func=cmd_worker)
 
     sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
+
+    follow = sub.add_parser("follow", help="follow another territory (or any actor)")
+    follow.add_argument("handle", help="@name@domain or an actor URL")
+    follow.set_defaults(func=cmd_follow)
+    unfollow = sub.add_parser("unfollow", help="stop following an actor")
+    unfollow.add_argument("handle", help="@name@domain or an actor URL")
+    unfollow.set_defaults(func=cmd_unfollow)
 
     admin = sub.add_parser("create-admin", help="create or reset an administrator account")
     admin.add_argument("email")

@@ -8,6 +8,7 @@ last one exits.
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 from typing import Any
@@ -44,13 +45,20 @@ def resolve_dsn(settings: Settings) -> str:
 
 
 async def create_pool(dsn: str, *, min_size: int = 1, max_size: int = 10) -> asyncpg.Pool:
-    pool = await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size, init=_init)
+    pool = await asyncpg.create_pool(
+        dsn, min_size=min_size, max_size=max_size, init=init_connection
+    )
     assert pool is not None
     return pool
 
 
-async def _init(conn: asyncpg.Connection) -> None:
-    """jsonb columns read and written as Python objects."""
-    import json
+async def connect(dsn: str) -> asyncpg.Connection:
+    """A single connection configured like the pool's."""
+    conn = await asyncpg.connect(dsn)
+    await init_connection(conn)
+    return conn
 
+
+async def init_connection(conn: asyncpg.Connection) -> None:
+    """jsonb columns read and written as Python objects."""
     await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import asyncpg
 from markupsafe import Markup
 from starlette.requests import Request
@@ -104,12 +102,16 @@ async def about(request: Request) -> Response:
 
 
 def _collection_response(
-    request: Request, collection_id: str, total: int, rows: list[asyncpg.Record] | None
+    request: Request,
+    collection_id: str,
+    total: int,
+    rows: list[asyncpg.Record] | None,
+    item: str = "iri",
 ) -> Response:
     if rows is None:
         first = f"{collection_id}?page=true" if total else None
         return ActivityJSONResponse(ordered_collection(collection_id, total, first))
-    items = [r["iri"] for r in rows[:PAGE_SIZE]]
+    items = [r[item] for r in rows[:PAGE_SIZE]]
     next_url = None
     if len(rows) > PAGE_SIZE:
         next_url = f"{collection_id}?page=true&max_id={rows[PAGE_SIZE - 1]['id']}"
@@ -153,16 +155,40 @@ async def following_view(request: Request) -> Response:
     return await _follow_collection(request, "following")
 
 
+OUTBOX_COUNT = "SELECT count(*) FROM activities WHERE actor_iri = $1 AND public"
+OUTBOX_PAGE = """
+SELECT id, raw FROM activities WHERE actor_iri = $1 AND public AND id < $2
+ORDER BY id DESC LIMIT $3
+"""
+ACTIVITY_BY_IRI = "SELECT raw, public FROM activities WHERE iri = $1"
+
+
 async def outbox_view(request: Request) -> Response:
-    """Published activities, newest first. Nothing publishes yet: initiatives and events
-    (and their Create activities) arrive with the objects module."""
+    """Public activities of the territory, newest first, in keyset pages."""
     settings: Settings = request.app.state.settings
     row = await _territory_or_404(request)
     if isinstance(row, Response):
         return row
     urls = actor_urls(row, settings)
-    items: list[Any] = []
-    return ActivityJSONResponse(ordered_collection(urls.outbox, len(items), None, items))
+    max_id = _page_params(request)
+    async with request.app.state.pool.acquire() as conn:
+        total = int(await conn.fetchval(OUTBOX_COUNT, row["iri"]))
+        if max_id is None:
+            return _collection_response(request, urls.outbox, total, None)
+        rows = list(await conn.fetch(OUTBOX_PAGE, row["iri"], max_id, PAGE_SIZE + 1))
+    return _collection_response(request, urls.outbox, total, rows, item="raw")
+
+
+async def activity_view(request: Request) -> Response:
+    """Our activities are dereferenceable; non-public ones (Follow, Accept…) are too, as
+    Mastodon may fetch a Follow's id to check it, and they carry nothing private."""
+    settings: Settings = request.app.state.settings
+    iri = f"{settings.base_url}/activities/{request.path_params['uuid']}"
+    async with request.app.state.pool.acquire() as conn:
+        row = await conn.fetchrow(ACTIVITY_BY_IRI, iri)
+    if row is None:
+        return error_response(request, 404, N_("Not found."))
+    return ActivityJSONResponse(row["raw"])
 
 
 async def featured_view(request: Request) -> Response:
@@ -184,4 +210,5 @@ routes = [
     Route("/actors/{slug}/following", following_view),
     Route("/actors/{slug}/outbox", outbox_view),
     Route("/actors/{slug}/featured", featured_view),
+    Route("/activities/{uuid}", activity_view),
 ]

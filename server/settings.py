@@ -36,6 +36,14 @@ class Settings:
     """Slug given to the territory created on first start when none exists yet."""
     max_body_bytes: int = 1_000_000
     """Largest request body an endpoint accepts."""
+    retry_base_seconds: float = 60.0
+    """First delivery retry delay; doubles on each failure (tests make it short)."""
+    worker_poll_seconds: float = 1.0
+    """How often an idle worker looks for due work."""
+    delivery_lease_seconds: float = 60.0
+    """How long a claimed delivery stays reserved to its worker; after a crash, another
+    worker takes it over once this has passed (it may then be sent twice: receivers
+    de-duplicate by activity id)."""
 
     @property
     def scheme(self) -> str:
@@ -75,4 +83,7 @@ class Settings:
             dev=dev,
             territory_slug=slug,
             max_body_bytes=int(env.get("MAILLAGE_MAX_BODY_BYTES", "1000000")),
+            retry_base_seconds=float(env.get("MAILLAGE_RETRY_BASE_SECONDS", "60")),
+            worker_poll_seconds=float(env.get("MAILLAGE_WORKER_POLL_SECONDS", "1")),
+            delivery_lease_seconds=float(env.get("MAILLAGE_DELIVERY_LEASE_SECONDS", "60")),
         )

@@ -24,8 +24,11 @@ from starlette.applications import Starlette
 
 from server import db
 from server.app import create_app
+from server.context import Context
 from server.migrate import apply_migrations
 from server.settings import Settings
+from server.worker import drain
+from tests.network import Network
 
 FIXTURES = Path(__file__).parent / "fixtures"
 TEMPLATE_DB = "maillage_template"
@@ -107,7 +110,15 @@ class Instance:
     client: httpx.AsyncClient
 
     async def connect(self) -> asyncpg.Connection:
-        return await asyncpg.connect(self.dsn)
+        return await db.connect(self.dsn)
+
+    @property
+    def ctx(self) -> Context:
+        return self.app.state.ctx  # type: ignore[no-any-return]
+
+    async def run_worker(self) -> int:
+        """Step the worker until nothing is due, like a worker process would."""
+        return await drain(self.ctx)
 
     async def sql(self, query: str, *args: Any) -> list[asyncpg.Record]:
         conn = await self.connect()
@@ -124,16 +135,23 @@ def dev_settings(domain: str, data_dir: Path, **overrides: Any) -> Settings:
 
 
 @pytest.fixture
+def network() -> Network:
+    return Network()
+
+
+@pytest.fixture
 async def make_instance(
-    make_database: Callable[[], Awaitable[str]], tmp_path: Path
+    make_database: Callable[[], Awaitable[str]], tmp_path: Path, network: Network
 ) -> AsyncIterator[Callable[..., Awaitable[Instance]]]:
-    """Start instances by domain; each gets its own database, lifespan and client."""
+    """Start instances by domain; each gets its own database, lifespan and client, and
+    reaches the others (and fakes) through the `network` transport."""
     async with AsyncExitStack() as stack:
 
         async def make(domain: str, **env: str) -> Instance:
             settings = dev_settings(domain, tmp_path / domain, **env)
             dsn = await make_database()
-            app = create_app(settings, dsn=dsn)
+            app = create_app(settings, dsn=dsn, transport=network)
+            network.add(settings.domain, app)
             await stack.enter_async_context(app.router.lifespan_context(app))
             client = httpx.AsyncClient(
                 transport=httpx.ASGITransport(app=app, raise_app_exceptions=False),
@@ -145,27 +163,70 @@ async def make_instance(
         yield make
 
 
-@pytest.fixture
-async def brest(make_instance: Callable[..., Awaitable[Instance]]) -> Instance:
-    """An instance with its territory set, as after `maillage territory set`."""
+async def with_territory(
+    instance: Instance, slug: str, name: str, summary: str = "", **fields: Any
+) -> Instance:
+    """As after `maillage territory set`."""
     from server import store
 
-    instance = await make_instance("brest.example")
     conn = await instance.connect()
     try:
         await store.set_territory(
             conn,
             instance.settings.base_url,
             instance.settings.domain,
-            "brest",
-            store.TerritoryFields(
-                name="Brest",
-                summary="Le territoire contributif de Brest.\n\nBibliothèques & jardins.",
-                place_name="Brest",
-                latitude=48.39,
-                longitude=-4.49,
-            ),
+            slug,
+            store.TerritoryFields(name=name, summary=summary, **fields),
         )
     finally:
         await conn.close()
     return instance
+
+
+@pytest.fixture
+async def brest(make_instance: Callable[..., Awaitable[Instance]]) -> Instance:
+    return await with_territory(
+        await make_instance("brest.example"),
+        "brest",
+        "Brest",
+        "Le territoire contributif de Brest.\n\nBibliothèques & jardins.",
+        place_name="Brest",
+        latitude=48.39,
+        longitude=-4.49,
+    )
+
+
+@pytest.fixture
+async def marseille(make_instance: Callable[..., Awaitable[Instance]]) -> Instance:
+    return await with_territory(
+        await make_instance("marseille.example"), "marseille", "Marseille", place_name="Marseille"
+    )
+
+
+@pytest.fixture
+def make_db_sync(make_database: Callable[[], Awaitable[str]]) -> Callable[[], str]:
+    """For synchronous tests driving real processes: a fresh database's DSN."""
+    import asyncio
+
+    def make() -> str:
+        return asyncio.run(make_database())  # type: ignore[arg-type]
+
+    return make
+
+
+@pytest.fixture
+def run_sql() -> Callable[..., list[asyncpg.Record]]:
+    """For synchronous tests: run one statement on a database, return its rows."""
+    import asyncio
+
+    async def run_async(dsn: str, query: str, *args: Any) -> list[asyncpg.Record]:
+        conn = await db.connect(dsn)
+        try:
+            return list(await conn.fetch(query, *args))
+        finally:
+            await conn.close()
+
+    def run(dsn: str, query: str, *args: Any) -> list[asyncpg.Record]:
+        return asyncio.run(run_async(dsn, query, *args))
+
+    return run

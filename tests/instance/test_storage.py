@@ -11,7 +11,7 @@ from server.migrate import apply_migrations, discover
 async def test_migrations_apply_twice_without_error(database: str) -> None:
     conn = await asyncpg.connect(database)
     try:
-        await conn.execute("DROP TABLE follows, accounts, actors, schema_migrations")
+        await conn.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
         first = await apply_migrations(conn)
         second = await apply_migrations(conn)
         assert first == [m.name for m in discover()]

@@ -1,0 +1,135 @@
+"""Following and being followed: what an administrator (web page or CLI) can do.
+
+Each function checks, records and publishes in one transaction; the worker delivers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+
+from federation import activities
+from federation.errors import FetchError
+from federation.webfinger import BadResource
+from server import store
+from server.context import Context
+from server.outbox import new_activity_id, publish
+from server.remote import fetch_actor, resolve_handle
+
+
+class FollowError(Exception):
+    """What went wrong, in words an administrator can act on."""
+
+
+UPSERT_FOLLOW = """
+INSERT INTO follows (follower_iri, followee_iri, state, activity_iri)
+VALUES ($1, $2, $3, $4)
+ON CONFLICT (follower_iri, followee_iri) DO UPDATE
+SET state = EXCLUDED.state, activity_iri = EXCLUDED.activity_iri, updated_at = now()
+"""
+FOLLOW_ROW = "SELECT * FROM follows WHERE follower_iri = $1 AND followee_iri = $2"
+DELETE_FOLLOW = "DELETE FROM follows WHERE follower_iri = $1 AND followee_iri = $2"
+RECEIVED_FOLLOW = "SELECT raw FROM inbox_log WHERE activity_iri = $1"
+
+FOLLOW_LIST = """
+SELECT f.follower_iri, f.followee_iri, f.state, f.created_at,
+       a.name, a.username, a.domain, a.url
+FROM follows f
+LEFT JOIN actors a ON a.iri = (CASE WHEN $2 THEN f.follower_iri ELSE f.followee_iri END)
+WHERE (CASE WHEN $2 THEN f.followee_iri ELSE f.follower_iri END) = $1
+  AND f.state = ANY($3::text[])
+ORDER BY f.id DESC
+LIMIT 500
+"""
+
+
+@dataclass(frozen=True)
+class FollowLists:
+    requests: list[asyncpg.Record]
+    """Follow requests waiting for approval (manually approved territories)."""
+    followers: list[asyncpg.Record]
+    following: list[asyncpg.Record]
+    """Accepted and still pending follows we sent."""
+
+
+async def _territory(conn: asyncpg.Connection) -> asyncpg.Record:
+    row = await store.territory(conn)
+    if row is None:
+        raise FollowError("this instance has no territory yet (maillage territory set)")
+    return row
+
+
+async def follow(ctx: Context, handle: str) -> str:
+    """Send a Follow from our territory to the actor a handle names; return its id."""
+    try:
+        target = await resolve_handle(ctx, handle)
+        actor = await fetch_actor(ctx, target, refresh=True)
+    except BadResource as exc:
+        raise FollowError(str(exc)) from exc
+    except FetchError as exc:
+        raise FollowError(f"could not reach {handle}: {exc}") from exc
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        local = await _territory(conn)
+        if actor.iri == local["iri"]:
+            raise FollowError("a territory cannot follow itself")
+        existing = await conn.fetchrow(FOLLOW_ROW, local["iri"], actor.iri)
+        if existing is not None and existing["state"] == "accepted":
+            raise FollowError(f"already following {actor.handle}")
+        activity = activities.follow(
+            new_activity_id(ctx.settings.base_url), local["iri"], actor.iri
+        )
+        await conn.execute(UPSERT_FOLLOW, local["iri"], actor.iri, "pending", activity["id"])
+        await publish(conn, activity, recipients=[actor.iri])
+    return actor.iri
+
+
+async def unfollow(ctx: Context, actor_iri: str) -> None:
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        local = await _territory(conn)
+        row = await conn.fetchrow(FOLLOW_ROW, local["iri"], actor_iri)
+        if row is None:
+            raise FollowError(f"not following {actor_iri}")
+        follow_activity: dict[str, Any] = activities.follow(
+            row["activity_iri"] or new_activity_id(ctx.settings.base_url), local["iri"], actor_iri
+        )
+        await conn.execute(DELETE_FOLLOW, local["iri"], actor_iri)
+        undo_id = new_activity_id(ctx.settings.base_url)
+        undo = activities.undo(undo_id, local["iri"], follow_activity)
+        await publish(conn, undo, recipients=[actor_iri])
+
+
+async def answer_request(ctx: Context, follower_iri: str, *, accept: bool) -> None:
+    """Approve or refuse a pending follow request (or remove an accepted follower)."""
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        local = await _territory(conn)
+        row = await conn.fetchrow(FOLLOW_ROW, follower_iri, local["iri"])
+        if row is None:
+            raise FollowError(f"no follow request from {follower_iri}")
+        raw = await conn.fetchval(RECEIVED_FOLLOW, row["activity_iri"])
+        follow_activity = raw or activities.follow(
+            row["activity_iri"] or new_activity_id(ctx.settings.base_url), follower_iri,
+            local["iri"],
+        )
+        if accept:
+            await conn.execute(
+                UPSERT_FOLLOW, follower_iri, local["iri"], "accepted", row["activity_iri"]
+            )
+        else:
+            await conn.execute(DELETE_FOLLOW, follower_iri, local["iri"])
+        answer = activities.answer_follow(
+            "Accept" if accept else "Reject",
+            new_activity_id(ctx.settings.base_url),
+            local["iri"],
+            follow_activity,
+        )
+        await publish(conn, answer, recipients=[follower_iri])
+
+
+async def follow_lists(conn: asyncpg.Connection, local_iri: str) -> FollowLists:
+    return FollowLists(
+        requests=list(await conn.fetch(FOLLOW_LIST, local_iri, True, ["pending"])),
+        followers=list(await conn.fetch(FOLLOW_LIST, local_iri, True, ["accepted"])),
+        following=list(await conn.fetch(FOLLOW_LIST, local_iri, False, ["accepted", "pending"])),
+    )

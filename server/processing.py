@@ -1,0 +1,146 @@
+"""The executor: turns the handlers' effects into rows and outgoing activities.
+
+Runs in the worker. Each stored activity is claimed, decided and executed in one transaction
+with marking it processed, so a crash leaves it to be processed again, and every effect is
+written to be harmless when applied twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import asyncpg
+
+from federation import activities
+from federation.errors import FetchError
+from federation.handlers import (
+    Effect,
+    FollowAnswered,
+    ForgetActor,
+    Ignore,
+    LocalActor,
+    RecordFollower,
+    RefreshActor,
+    RemoveFollower,
+    SendAnswer,
+    Snapshot,
+    decide,
+)
+from federation.remote_actor import parse_actor
+from server.context import Context
+from server.outbox import new_activity_id, publish
+from server.remote import fetch_actor, store_actor
+
+log = logging.getLogger(__name__)
+
+CLAIM_INBOX = """
+UPDATE inbox_log SET locked_until = now() + interval '5 minutes', attempts = attempts + 1
+WHERE id IN (
+    SELECT id FROM inbox_log
+    WHERE processed_at IS NULL AND (locked_until IS NULL OR locked_until < now())
+    ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED
+)
+RETURNING id, raw, attempts
+"""
+MARK_PROCESSED = "UPDATE inbox_log SET processed_at = now(), result = $2 WHERE id = $1"
+LOCAL_ACTORS = "SELECT iri, manually_approves FROM actors WHERE local"
+UPSERT_FOLLOWER = """
+INSERT INTO follows (follower_iri, followee_iri, state, activity_iri) VALUES ($1, $2, $3, $4)
+ON CONFLICT (follower_iri, followee_iri) DO UPDATE
+SET activity_iri = EXCLUDED.activity_iri, updated_at = now(),
+    state = CASE WHEN follows.state = 'accepted' THEN 'accepted' ELSE EXCLUDED.state END
+RETURNING state
+"""
+DELETE_FOLLOW = "DELETE FROM follows WHERE follower_iri = $1 AND followee_iri = $2"
+ANSWER_OUR_FOLLOW = """
+UPDATE follows SET state = $3, updated_at = now()
+WHERE followee_iri = $1 AND state <> $3
+  AND (follower_iri = $2 OR activity_iri = $4)
+  AND follower_iri IN (SELECT iri FROM actors WHERE local)
+"""
+FORGET_ACTOR = """
+WITH gone AS (DELETE FROM follows WHERE follower_iri = $1 OR followee_iri = $1)
+DELETE FROM actors WHERE iri = $1 AND NOT local
+"""
+MAX_ATTEMPTS = 5
+
+
+async def snapshot(conn: asyncpg.Connection) -> Snapshot:
+    rows = await conn.fetch(LOCAL_ACTORS)
+    return Snapshot({r["iri"]: LocalActor(r["iri"], r["manually_approves"]) for r in rows})
+
+
+async def _prefetch(ctx: Context, effects: list[Effect]) -> None:
+    """Network work happens before the transaction: fetch followers we do not know yet."""
+    for effect in effects:
+        if isinstance(effect, RecordFollower):
+            await fetch_actor(ctx, effect.follower)
+
+
+async def execute(
+    ctx: Context, conn: asyncpg.Connection, effects: list[Effect]
+) -> list[str]:
+    results: list[str] = []
+    for effect in effects:
+        match effect:
+            case Ignore(reason):
+                results.append(f"ignored: {reason}")
+            case RecordFollower(follower, followee, follow_activity, accepted):
+                state = await conn.fetchval(
+                    UPSERT_FOLLOWER, follower, followee, "accepted" if accepted else "pending",
+                    follow_activity["id"],
+                )
+                results.append(f"follower {follower}: {state}")
+            case SendAnswer(kind, local_actor, follow_activity):
+                answer = activities.answer_follow(
+                    kind, new_activity_id(ctx.settings.base_url), local_actor, follow_activity
+                )
+                await publish(conn, answer, recipients=[follow_activity["actor"]])
+                results.append(f"{kind} queued")
+            case RemoveFollower(follower, followee):
+                await conn.execute(DELETE_FOLLOW, follower, followee)
+                results.append(f"unfollowed by {follower}")
+            case FollowAnswered(follower, followee, follow_iri, accepted):
+                status = await conn.execute(
+                    ANSWER_OUR_FOLLOW, followee, follower,
+                    "accepted" if accepted else "rejected", follow_iri,
+                )
+                results.append(f"follow of {followee} {'accepted' if accepted else 'rejected'}"
+                               f" ({status})")
+            case ForgetActor(actor):
+                await conn.execute(FORGET_ACTOR, actor)
+                results.append(f"forgot {actor}")
+            case RefreshActor(document, actor):
+                await store_actor(conn, parse_actor(document, actor))
+                results.append(f"refreshed {actor}")
+    return results
+
+
+async def process_inbox_batch(ctx: Context, limit: int = 50) -> int:
+    """Claim stored activities and process each; return how many were claimed."""
+    async with ctx.pool.acquire() as conn:
+        claimed = await conn.fetch(CLAIM_INBOX, limit)
+        if not claimed:
+            return 0
+        snap = await snapshot(conn)
+    for row in claimed:
+        await _process_one(ctx, row["id"], row["raw"], row["attempts"], snap)
+    return len(claimed)
+
+
+async def _process_one(
+    ctx: Context, row_id: int, activity: dict[str, Any], attempts: int, snap: Snapshot
+) -> None:
+    effects = decide(activity, snap)
+    try:
+        await _prefetch(ctx, effects)
+    except FetchError as exc:
+        if attempts < MAX_ATTEMPTS:
+            log.info("activity %s waits for a fetch: %s", activity.get("id"), exc)
+            return  # the claim expires and a later batch tries again
+        effects = [Ignore(f"gave up fetching what it needs: {exc}")]
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        results = await execute(ctx, conn, effects)
+        await conn.execute(MARK_PROCESSED, row_id, "; ".join(results)[:2000])
+    log.info("processed %s %s: %s", activity.get("type"), activity.get("id"), results)

@@ -1,0 +1,312 @@
+"""The administrator's pages: sign in and out, follows of the territory, domain blocks.
+
+Every change is a POST form guarded by the session's CSRF token; success redirects (303) to
+/admin with a notice chosen from a fixed list, errors re-show the page with status 400.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import asyncpg
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from server import auth, follows, store
+from server.context import Context
+from server.i18n import format_day, translations
+from server.settings import Settings
+from server.web import N_, render, request_locale
+
+NOTICES = {
+    "followed": N_("Follow request sent. It counts once the other territory accepts it."),
+    "unfollowed": N_("The territory no longer follows that account."),
+    "accepted": N_("Follow request accepted."),
+    "rejected": N_("Follow request refused."),
+    "removed": N_("Follower removed."),
+    "blocked": N_("Domain blocked."),
+    "unblocked": N_("Domain unblocked."),
+}
+LOGIN_FAILED = N_("Wrong email or password.")
+BAD_DOMAIN = N_("Enter a domain name such as spam.example, without https:// or a path.")
+OWN_DOMAIN = N_("This is the instance's own domain; it cannot be blocked.")
+NOT_BLOCKED = N_("That domain is not blocked.")
+BAD_DECISION = N_("Unknown decision; use the Accept or Reject buttons.")
+MISSING_FIELD = N_("A field of the form is missing.")
+REASON_TOO_LONG = N_("The reason is too long (500 characters at most).")
+
+MAX_REASON = 500
+_LABEL_RE = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+
+LIST_BLOCKS = "SELECT domain, reason, created_at FROM domain_blocks ORDER BY domain LIMIT 1000"
+UPSERT_BLOCK = """
+INSERT INTO domain_blocks (domain, reason) VALUES ($1, $2)
+ON CONFLICT (domain) DO UPDATE SET reason = EXCLUDED.reason
+"""
+DELETE_BLOCK = "DELETE FROM domain_blocks WHERE domain = $1"
+FOLLOWER_STATE = "SELECT state FROM follows WHERE follower_iri = $1 AND followee_iri = $2"
+
+
+def normalize_domain(value: str) -> str | None:
+    """A lower-case host name (IDN to punycode), or None when `value` is not one."""
+    value = value.strip().rstrip(".").lower()
+    if not value or len(value) > 253:
+        return None
+    try:
+        value = value.encode("idna").decode("ascii")
+    except UnicodeError:
+        return None
+    labels = value.split(".")
+    if len(labels) < 2 or not all(_LABEL_RE.match(label) for label in labels):
+        return None
+    if labels[-1].isdigit():  # an IP address, not a host name
+        return None
+    return value
+
+
+def _gettext(request: Request, message: str) -> str:
+    return translations(request_locale(request)).gettext(message)
+
+
+def _field(form: Any, name: str) -> str:
+    value = form.get(name)
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _ctx(request: Request) -> Context:
+    return request.app.state.ctx  # type: ignore[no-any-return]
+
+
+def _done(notice: str) -> Response:
+    return RedirectResponse(f"/admin?done={notice}", status_code=303)
+
+
+def _web_link(*candidates: str | None) -> str | None:
+    """The first http(s) URL: remote actors choose their `url`, which must not be `javascript:`."""
+    for value in candidates:
+        if value and value.lower().startswith(("https://", "http://")):
+            return value
+    return None
+
+
+def _who(row: asyncpg.Record, iri_column: str) -> dict[str, Any]:
+    handle = f"@{row['username']}@{row['domain']}" if row["username"] and row["domain"] else None
+    return {
+        "iri": row[iri_column],
+        "name": row["name"] or None,
+        "handle": handle,
+        "url": _web_link(row["url"], row[iri_column]),
+        "state": row["state"],
+        "created_at": row["created_at"],
+    }
+
+
+# ---------------------------------------------------------------------------- login, logout
+
+
+def _login_page(
+    request: Request,
+    *,
+    status: int = 200,
+    error: str | None = None,
+    email: str = "",
+    next_path: str = "",
+) -> Response:
+    settings: Settings = request.app.state.settings
+    token, fresh = auth.login_csrf_token(request)
+    response = render(
+        request,
+        "login.html",
+        status_code=status,
+        csrf=token,
+        error=_gettext(request, error) if error else None,
+        email=email,
+        next=next_path,
+    )
+    if fresh:
+        auth.set_login_csrf_cookie(response, settings, token)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+async def login_form(request: Request) -> Response:
+    return _login_page(request, next_path=auth.safe_next(request.query_params.get("next"), ""))
+
+
+async def login(request: Request) -> Response:
+    settings: Settings = request.app.state.settings
+    form = await auth.form_csrf_ok(request, request.cookies.get(auth.LOGIN_CSRF_COOKIE))
+    if form is None:
+        return auth.csrf_failure(request)
+    email = _field(form, "email")
+    password = form.get("password")
+    next_path = auth.safe_next(form.get("next"), "")
+    async with request.app.state.pool.acquire() as conn:
+        account = await auth.authenticate(
+            conn, email, password if isinstance(password, str) else ""
+        )
+        if account is None:
+            return _login_page(
+                request, status=400, error=LOGIN_FAILED, email=email, next_path=next_path
+            )
+        previous = request.cookies.get(auth.SESSION_COOKIE)
+        if previous:  # no session fixation: whatever came before is discarded
+            await conn.execute(auth.DELETE_SESSION, auth.hash_token(previous))
+        token = await auth.open_session(conn, account["id"])
+    default = "/admin" if account["role"] == "admin" else "/"
+    response = RedirectResponse(next_path or default, status_code=303)
+    auth.set_session_cookie(response, settings, token)
+    response.delete_cookie(auth.LOGIN_CSRF_COOKIE, path="/login")
+    return response
+
+
+async def logout(request: Request) -> Response:
+    settings: Settings = request.app.state.settings
+    account = await auth.current_account(request)
+    if account is not None:
+        if await auth.form_csrf_ok(request, account["csrf_token"]) is None:
+            return auth.csrf_failure(request)
+        await auth.close_session(request)
+    response = RedirectResponse("/login", status_code=303)
+    auth.clear_session_cookie(response, settings)
+    return response
+
+
+# ------------------------------------------------------------------------------ admin page
+
+
+async def _admin_page(
+    request: Request,
+    *,
+    status: int = 200,
+    error: str | None = None,
+    detail: str | None = None,
+    values: dict[str, str] | None = None,
+) -> Response:
+    """The page; `error` is a msgid shown translated, `detail` an untranslated explanation."""
+    account = await auth.current_account(request)
+    assert account is not None
+    locale = request_locale(request)
+    async with request.app.state.pool.acquire() as conn:
+        territory = await store.territory(conn)
+        lists = await follows.follow_lists(conn, territory["iri"]) if territory else None
+        blocks = list(await conn.fetch(LIST_BLOCKS))
+    notice = NOTICES.get(request.query_params.get("done", "")) if status == 200 else None
+    return render(
+        request,
+        "admin.html",
+        status_code=status,
+        account=account,
+        csrf=account["csrf_token"],
+        territory=territory,
+        requests=[_who(r, "follower_iri") for r in lists.requests] if lists else [],
+        followers=[_who(r, "follower_iri") for r in lists.followers] if lists else [],
+        following=[_who(r, "followee_iri") for r in lists.following] if lists else [],
+        blocks=blocks,
+        day=lambda value: format_day(value, locale),
+        notice=_gettext(request, notice) if notice else None,
+        error=_gettext(request, error) if error else None,
+        detail=detail,
+        values=values or {},
+    )
+
+
+@auth.require_admin
+async def admin_home(request: Request) -> Response:
+    return await _admin_page(request)
+
+
+@auth.require_admin
+async def answer_request(request: Request) -> Response:
+    form = await request.form()
+    follower = _field(form, "follower")
+    decision = _field(form, "decision")
+    if not follower:
+        return await _admin_page(request, status=400, error=MISSING_FIELD)
+    if decision not in ("accept", "reject"):
+        return await _admin_page(request, status=400, error=BAD_DECISION)
+    ctx = _ctx(request)
+    async with ctx.pool.acquire() as conn:
+        territory = await store.territory(conn)
+        state = (
+            await conn.fetchval(FOLLOWER_STATE, follower, territory["iri"]) if territory else None
+        )
+    try:
+        await follows.answer_request(ctx, follower, accept=decision == "accept")
+    except follows.FollowError as exc:
+        return await _admin_page(request, status=400, detail=str(exc))
+    if decision == "accept":
+        return _done("accepted")
+    return _done("removed" if state == "accepted" else "rejected")
+
+
+@auth.require_admin
+async def follow(request: Request) -> Response:
+    form = await request.form()
+    handle = _field(form, "handle")
+    if not handle:
+        return await _admin_page(request, status=400, error=MISSING_FIELD)
+    try:
+        await follows.follow(_ctx(request), handle)
+    except follows.FollowError as exc:
+        return await _admin_page(request, status=400, detail=str(exc), values={"handle": handle})
+    return _done("followed")
+
+
+@auth.require_admin
+async def unfollow(request: Request) -> Response:
+    form = await request.form()
+    actor = _field(form, "actor")
+    if not actor:
+        return await _admin_page(request, status=400, error=MISSING_FIELD)
+    try:
+        await follows.unfollow(_ctx(request), actor)
+    except follows.FollowError as exc:
+        return await _admin_page(request, status=400, detail=str(exc))
+    return _done("unfollowed")
+
+
+@auth.require_admin
+async def add_block(request: Request) -> Response:
+    settings: Settings = request.app.state.settings
+    form = await request.form()
+    raw, reason = _field(form, "domain"), _field(form, "reason")
+    values = {"domain": raw, "reason": reason}
+    domain = normalize_domain(raw)
+    if domain is None:
+        return await _admin_page(request, status=400, error=BAD_DOMAIN, values=values)
+    if domain == settings.domain.rsplit(":", 1)[0]:
+        return await _admin_page(request, status=400, error=OWN_DOMAIN, values=values)
+    if len(reason) > MAX_REASON:
+        return await _admin_page(request, status=400, error=REASON_TOO_LONG, values=values)
+    async with request.app.state.pool.acquire() as conn:
+        await conn.execute(UPSERT_BLOCK, domain, reason)
+    return _done("blocked")
+
+
+@auth.require_admin
+async def delete_block(request: Request) -> Response:
+    form = await request.form()
+    domain = normalize_domain(_field(form, "domain"))
+    if domain is None:
+        return await _admin_page(request, status=400, error=BAD_DOMAIN)
+    async with request.app.state.pool.acquire() as conn:
+        result = await conn.execute(DELETE_BLOCK, domain)
+    if result == "DELETE 0":
+        return await _admin_page(request, status=400, error=NOT_BLOCKED)
+    return _done("unblocked")
+
+
+routes = [
+    Route("/login", login_form, methods=["GET"]),
+    Route("/login", login, methods=["POST"]),
+    Route("/logout", logout, methods=["POST"]),
+    Route("/admin", admin_home, methods=["GET"]),
+    Route("/admin/requests", answer_request, methods=["POST"]),
+    Route("/admin/follow", follow, methods=["POST"]),
+    Route("/admin/unfollow", unfollow, methods=["POST"]),
+    Route("/admin/blocks", add_block, methods=["POST"]),
+    Route("/admin/blocks/delete", delete_block, methods=["POST"]),
+]

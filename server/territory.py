@@ -1,0 +1,27 @@
+"""Changing the territory: store the fields, then tell followers (`Update{Group}`)."""
+
+from __future__ import annotations
+
+import asyncpg
+
+from federation import activities
+from federation.actor import actor_document
+from server import store
+from server.outbox import new_activity_id, publish
+from server.profiles import profile_of
+from server.settings import Settings
+
+
+async def set_and_announce(
+    conn: asyncpg.Connection, settings: Settings, slug: str, fields: store.TerritoryFields
+) -> asyncpg.Record:
+    """Create or update the territory; an update reaches every follower's server, which
+    refreshes its copy of the profile (Mastodon does on `Update` of an actor)."""
+    async with conn.transaction():
+        existed = await store.territory(conn) is not None
+        row = await store.set_territory(conn, settings.base_url, settings.domain, slug, fields)
+        if existed:
+            document = actor_document(profile_of(row, settings))
+            update = activities.update_actor(new_activity_id(settings.base_url), document)
+            await publish(conn, update, to_followers=True)
+    return row

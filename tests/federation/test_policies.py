@@ -1,0 +1,144 @@
+"""Pure decisions: retry policy, fan-out, inbox handlers. No database, no network."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime
+
+from federation.fanout import Recipient, delivery_inboxes
+from federation.handlers import (
+    FollowAnswered,
+    ForgetActor,
+    Ignore,
+    LocalActor,
+    RecordFollower,
+    RemoveFollower,
+    SendAnswer,
+    Snapshot,
+    decide,
+)
+from federation.retry import RetryPolicy, next_delay, parse_retry_after
+
+POLICY = RetryPolicy(base_seconds=60, cap_seconds=6 * 3600, give_up_after_seconds=48 * 3600)
+RNG = random.Random(7)
+
+
+def test_gone_and_client_errors_stop() -> None:
+    for status in (400, 401, 403, 404, 410, 422):
+        assert next_delay(POLICY, 1, 0, status) is None
+
+
+def test_server_and_network_errors_back_off_exponentially_with_a_cap() -> None:
+    delays = [next_delay(POLICY, n, 0, 502, rng=random.Random(1)) for n in range(1, 12)]
+    assert all(d is not None for d in delays)
+    assert 48 <= delays[0] <= 72  # 60 s ± 20 %
+    assert delays[3] > delays[2] > delays[1] > delays[0]
+    assert max(d for d in delays if d is not None) <= 6 * 3600 * 1.2
+    assert next_delay(POLICY, 3, 0, None, rng=RNG) is not None
+
+
+def test_about_two_days_then_give_up() -> None:
+    assert next_delay(POLICY, 20, 47 * 3600, 503, rng=RNG) is not None
+    assert next_delay(POLICY, 20, 48 * 3600, 503, rng=RNG) is None
+    near_end = next_delay(POLICY, 20, 48 * 3600 - 10, 503, rng=RNG)
+    assert near_end is not None and near_end <= 10
+
+
+def test_retry_after_is_honoured_for_429_and_503() -> None:
+    now = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+    assert next_delay(POLICY, 1, 0, 429, retry_after=120) == 120
+    assert next_delay(POLICY, 1, 0, 503, retry_after=7200) == 7200
+    assert parse_retry_after("30", now) == 30
+    assert parse_retry_after("Wed, 25 Nov 2026 12:05:00 GMT", now) == 300
+    assert parse_retry_after("soon", now) is None
+
+
+def test_followers_on_one_server_collapse_into_its_shared_inbox() -> None:
+    recipients = [
+        Recipient(
+            f"https://m{i % 3}.example/users/u{i}",
+            f"https://m{i % 3}.example/users/u{i}/inbox",
+            f"https://m{i % 3}.example/inbox",
+        )
+        for i in range(30)
+    ] + [
+        Recipient("https://solo.example/u", "https://solo.example/u/inbox", None),
+        Recipient("https://brest.example/actors/x", "https://brest.example/inbox", None),
+    ]
+    inboxes = delivery_inboxes(recipients, exclude_host="brest.example")
+    assert sorted(inboxes) == [
+        "https://m0.example/inbox",
+        "https://m1.example/inbox",
+        "https://m2.example/inbox",
+        "https://solo.example/u/inbox",
+    ]
+
+
+LOCAL = "https://brest.example/actors/brest"
+AUTO = Snapshot({LOCAL: LocalActor(LOCAL, manually_approves=False)})
+MANUAL = Snapshot({LOCAL: LocalActor(LOCAL, manually_approves=True)})
+FOLLOW = {
+    "id": "https://m.example/f/1",
+    "type": "Follow",
+    "actor": "https://m.example/u/a",
+    "object": LOCAL,
+}
+
+
+def test_follow_is_accepted_at_once_or_queued_for_approval() -> None:
+    assert decide(FOLLOW, AUTO) == [
+        RecordFollower("https://m.example/u/a", LOCAL, FOLLOW, accepted=True),
+        SendAnswer("Accept", LOCAL, FOLLOW),
+    ]
+    assert decide(FOLLOW, MANUAL) == [
+        RecordFollower("https://m.example/u/a", LOCAL, FOLLOW, accepted=False)
+    ]
+    stranger = dict(FOLLOW, object="https://brest.example/actors/nobody")
+    assert isinstance(decide(stranger, AUTO)[0], Ignore)
+
+
+def test_undo_only_of_ones_own_follow() -> None:
+    undo = {
+        "id": "https://m.example/u/a#undo",
+        "type": "Undo",
+        "actor": "https://m.example/u/a",
+        "object": FOLLOW,
+    }
+    assert decide(undo, AUTO) == [RemoveFollower("https://m.example/u/a", LOCAL)]
+    forged = dict(undo, actor="https://m.example/u/b")
+    assert isinstance(decide(forged, AUTO)[0], Ignore)
+
+
+def test_accept_and_reject_of_our_follow() -> None:
+    ours = {
+        "id": "https://brest.example/activities/1",
+        "type": "Follow",
+        "actor": LOCAL,
+        "object": "https://m.example/c/x",
+    }
+    accept = {
+        "id": "https://m.example/a/1",
+        "type": "Accept",
+        "actor": "https://m.example/c/x",
+        "object": ours,
+    }
+    assert decide(accept, AUTO) == [
+        FollowAnswered(LOCAL, "https://m.example/c/x", ours["id"], accepted=True)
+    ]
+    by_id = dict(accept, type="Reject", object=ours["id"])
+    assert decide(by_id, AUTO) == [
+        FollowAnswered("", "https://m.example/c/x", ours["id"], accepted=False)
+    ]
+    hijack = dict(accept, actor="https://evil.example/u")
+    assert isinstance(decide(hijack, AUTO)[0], Ignore)
+
+
+def test_delete_of_self_forgets_the_actor_and_unknown_types_are_ignored() -> None:
+    delete = {
+        "id": "https://m.example/u/a#delete",
+        "type": "Delete",
+        "actor": "https://m.example/u/a",
+        "object": "https://m.example/u/a",
+    }
+    assert decide(delete, AUTO) == [ForgetActor("https://m.example/u/a")]
+    assert isinstance(decide({"type": "Dance", "actor": "x"}, AUTO)[0], Ignore)
