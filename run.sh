@@ -42,7 +42,9 @@ start)
     .venv/bin/maillage serve --host 127.0.0.1 --port 8000
     ;;
 test)
-    if command -v apt-get >/dev/null; then apt_install docker-compose; fi
+    # Debian's chromium for the browser tests (Playwright drives it; it downloads no browser)
+    # and docker-compose, whose `config` checks compose.yaml without a Docker engine.
+    if command -v apt-get >/dev/null; then apt_install chromium docker-compose; fi
     ensure_venv ".[test]"
     .venv/bin/ruff check .
     .venv/bin/lint-imports

@@ -26,6 +26,8 @@ class Snapshot:
     """What the handlers may know about this instance when an activity is processed."""
 
     local_actors: Mapping[str, LocalActor]
+    followed: frozenset[str] = frozenset()
+    """Remote actors one of our actors follows (accepted): whose objects we keep."""
 
 
 # Effects ---------------------------------------------------------------------------------
@@ -82,13 +84,36 @@ class RefreshActor:
     actor: str = ""
 
 
+@dataclass(frozen=True)
+class StoreObject:
+    """Keep (or replace) an event or initiative; its id is on the sender's origin."""
+
+    document: dict[str, Any] = field(compare=False)
+    sender: str = ""
+
+
+@dataclass(frozen=True)
+class FetchObject:
+    """The object came through someone else, or only as an id: fetch it from its origin."""
+
+    object_iri: str
+    sender: str
+
+
+@dataclass(frozen=True)
+class RemoveObject:
+    object_iri: str
+    sender: str
+
+
 Effect = (
     Ignore | RecordFollower | SendAnswer | RemoveFollower | FollowAnswered | ForgetActor
-    | RefreshActor
+    | RefreshActor | StoreObject | FetchObject | RemoveObject
 )
 Handler = Callable[[dict[str, Any], Snapshot], list[Effect]]
 
 ACTOR_TYPES = frozenset({"Person", "Group", "Organization", "Application", "Service"})
+OBJECT_TYPES = frozenset({"Event", "Page"})
 
 
 # Handlers --------------------------------------------------------------------------------
@@ -151,12 +176,50 @@ def _answer(accepted: bool) -> Handler:
     return handler
 
 
+def _object_effect(
+    object_value: Any, actor: str, snapshot: Snapshot, *, announced: bool = False
+) -> list[Effect]:
+    """Store an embedded object from its own origin; fetch anything else from its origin."""
+    object_iri = id_of(object_value)
+    if object_iri is None:
+        return [Ignore("no object")]
+    if not announced and actor not in snapshot.followed:
+        return [Ignore("from an actor none of our actors follows")]
+    embedded = isinstance(object_value, dict)
+    kind = type_of(object_value)
+    if embedded and kind not in OBJECT_TYPES:
+        return [Ignore(f"{kind} objects are not kept (only events and initiatives)")]
+    if embedded and not announced and same_origin(object_iri, actor):
+        return [StoreObject(object_value, actor)]
+    return [FetchObject(object_iri, actor)]
+
+
+def on_create(activity: dict[str, Any], snapshot: Snapshot) -> list[Effect]:
+    actor = id_of(activity.get("actor"))
+    if actor is None:
+        return [Ignore("no actor")]
+    return _object_effect(activity.get("object"), actor, snapshot)
+
+
+def on_announce(activity: dict[str, Any], snapshot: Snapshot) -> list[Effect]:
+    """FEP-1b12 groups announce the activity (`Announce{Create}`), others the object."""
+    actor = id_of(activity.get("actor"))
+    if actor is None or actor not in snapshot.followed:
+        return [Ignore("Announce from an actor none of our actors follows")]
+    inner = activity.get("object")
+    if type_of(inner) in {"Create", "Update"} and isinstance(inner, dict):
+        inner = inner.get("object")
+    return _object_effect(inner, actor, snapshot, announced=True)
+
+
 def on_delete(activity: dict[str, Any], snapshot: Snapshot) -> list[Effect]:
     actor = id_of(activity.get("actor"))
     target = id_of(activity.get("object"))
     if actor is not None and target == actor:
         return [ForgetActor(actor)]
-    return [Ignore("Delete of an object: objects are not stored yet")]
+    if actor is not None and target is not None and same_origin(actor, target):
+        return [RemoveObject(target, actor)]
+    return [Ignore("Delete of an object from another origin")]
 
 
 def on_update(activity: dict[str, Any], snapshot: Snapshot) -> list[Effect]:
@@ -170,7 +233,9 @@ def on_update(activity: dict[str, Any], snapshot: Snapshot) -> list[Effect]:
         and same_origin(actor, str(updated.get("id")))
     ):
         return [RefreshActor(updated, actor)]
-    return [Ignore("Update of something other than the sender itself")]
+    if actor is not None and type_of(updated) in OBJECT_TYPES:
+        return _object_effect(updated, actor, snapshot)
+    return [Ignore("Update of something other than the sender or its events and initiatives")]
 
 
 HANDLERS: dict[str, Handler] = {
@@ -180,6 +245,8 @@ HANDLERS: dict[str, Handler] = {
     "Reject": _answer(False),
     "Delete": on_delete,
     "Update": on_update,
+    "Create": on_create,
+    "Announce": on_announce,
 }
 
 

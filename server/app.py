@@ -22,7 +22,10 @@ from server.migrate import apply_migrations
 from server.remote import KeyCache
 from server.routes_actors import routes as actor_routes
 from server.routes_admin import routes as admin_routes
+from server.routes_api import routes as api_routes
 from server.routes_discovery import routes as discovery_routes
+from server.routes_editor import routes as editor_routes
+from server.routes_objects import routes as object_routes
 from server.settings import Settings
 from server.web import N_, build_environments, error_response, json_error
 
@@ -86,6 +89,9 @@ def create_app(
             *actor_routes,
             *admin_routes,
             *inbox_routes,
+            *editor_routes,
+            *api_routes,
+            *object_routes,
             Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
         ],
         exception_handlers={HTTPException: http_error, Exception: server_error},

@@ -218,3 +218,6 @@ def require_role(*roles: str) -> Callable[[Endpoint], Endpoint]:
 
 require_admin = require_role("admin")
 """Decorator for administrator-only endpoints."""
+
+require_editor = require_role("editor", "admin")
+"""Decorator for the editors' pages: editors and administrators both publish."""

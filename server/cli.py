@@ -180,6 +180,175 @@ def cmd_territory_show(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_token_create(settings: Settings, args: argparse.Namespace) -> int:
+    from server.auth import ACCOUNT_BY_EMAIL
+    from server.routes_api import MAX_TOKEN_NAME, create_token
+
+    name = args.name.strip()
+    if not name or len(name) > MAX_TOKEN_NAME:
+        print(f"error: a token name has 1 to {MAX_TOKEN_NAME} characters", file=sys.stderr)
+        return 2
+
+    async def action(conn: asyncpg.Connection) -> str | None:
+        account = await conn.fetchrow(ACCOUNT_BY_EMAIL, args.email.strip())
+        if account is None:
+            return None
+        return await create_token(conn, account["id"], name)
+
+    token = asyncio.run(_with_connection(settings, action))
+    if token is None:
+        print(f"error: no account with the email {args.email!r}", file=sys.stderr)
+        return 1
+    print(token)
+    print("keep it now: it is not stored and will not be shown again", file=sys.stderr)
+    return 0
+
+
+IMPORT_CSV_HEADER = (
+    "kind,title,summary,description,themes,place_name,place_address,latitude,longitude,"
+    "website,contact,stage,organisers,start,end,timezone,status,image_url,image_alt"
+)
+IMPORT_CSV_COLUMNS = tuple(IMPORT_CSV_HEADER.split(","))
+IMPORT_CSV_OPTIONAL = ("initiative",)
+"""Accepted too: the IRI of the initiative an event belongs to."""
+_CSV_PLAIN = tuple(
+    "title summary description website contact stage start end timezone status initiative".split()
+)
+
+
+class ImportFileError(ValueError):
+    """The file as a whole cannot be read (not a row's fault)."""
+
+
+def _csv_number(value: str) -> float | None:
+    try:
+        return float(value.replace(",", ".").replace(" ", ""))
+    except ValueError:
+        return None
+
+
+def csv_row_input(cells: dict[str, str]) -> tuple[dict[str, Any], list[str]]:
+    """One CSV row as the editor's input model (empty cells left out), and its problems."""
+    cells = {k: (v or "").strip() for k, v in cells.items() if k}
+    data: dict[str, Any] = {k: cells[k] for k in _CSV_PLAIN if cells.get(k)}
+    problems = []
+    for name in ("themes", "organisers"):
+        items = [part.strip() for part in cells.get(name, "").split("|") if part.strip()]
+        if items:
+            data[name] = items
+    place: dict[str, Any] = {}
+    if cells.get("place_name"):
+        place["name"] = cells["place_name"]
+    if cells.get("place_address"):
+        place["address"] = cells["place_address"]
+    for name in ("latitude", "longitude"):
+        if cells.get(name):
+            number = _csv_number(cells[name])
+            if number is None:
+                problems.append(f"{name}: not a number ({cells[name]!r})")
+            else:
+                place[name] = number
+    if place:
+        data["place"] = place
+    if cells.get("image_url") or cells.get("image_alt"):
+        data["image"] = {k: cells[f"image_{k}"] for k in ("url", "alt") if cells.get(f"image_{k}")}
+    return data, problems
+
+
+def read_import_file(
+    path: str, default_kind: str | None
+) -> list[tuple[int, str | None, dict[str, Any], list[str]]]:
+    """(row number from 1, kind, input, problems) for each item of a JSON or CSV file."""
+    import csv
+    import io
+    import json
+    from pathlib import Path
+
+    try:
+        text = Path(path).read_text("utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ImportFileError(f"cannot read {path}: {exc}") from exc
+    rows: list[tuple[int, str | None, dict[str, Any], list[str]]] = []
+    if path.lower().endswith(".json") or text.lstrip()[:1] in ("[", "{"):
+        try:
+            items = json.loads(text)
+        except ValueError as exc:
+            raise ImportFileError(f"{path} is not valid JSON: {exc}") from exc
+        if isinstance(items, dict):
+            items = [items]
+        if not isinstance(items, list):
+            raise ImportFileError("a JSON import is a list of objects")
+        for number, item in enumerate(items, start=1):
+            if not isinstance(item, dict):
+                rows.append((number, None, {}, ["item: must be a JSON object"]))
+                continue
+            item = dict(item)
+            kind = item.pop("kind", None) or default_kind
+            rows.append((number, kind if isinstance(kind, str) else None, item, []))
+        return rows
+    first = text.split("\n", 1)[0]
+    delimiter = ";" if first.count(";") > first.count(",") else ","
+    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
+    header = [name.strip() for name in reader.fieldnames or []]
+    unknown = [n for n in header if n not in IMPORT_CSV_COLUMNS + IMPORT_CSV_OPTIONAL]
+    if not header or "title" not in header:
+        raise ImportFileError("the CSV file needs a header row with at least a title column")
+    if unknown:
+        raise ImportFileError(f"unknown CSV column(s): {', '.join(unknown)}")
+    reader.fieldnames = header
+    for number, cells in enumerate(reader, start=1):
+        if None in cells:
+            rows.append((number, None, {}, ["row: more cells than columns in the header"]))
+            continue
+        data, problems = csv_row_input(cells)
+        rows.append((number, (cells.get("kind") or "").strip() or default_kind, data, problems))
+    return rows
+
+
+async def import_rows(
+    ctx: Context, rows: list[tuple[int, str | None, dict[str, Any], list[str]]]
+) -> tuple[int, int, list[str]]:
+    """Publish each row like an editor's entry, going on after a bad one:
+    (rows imported, rows failed, error lines `row N: field: problem`)."""
+    from server.objects import InputError, create_local
+
+    imported, failed, errors = 0, 0, []
+    for number, kind, data, problems in rows:
+        if kind not in ("event", "initiative"):
+            problems = [*problems, "kind: event or initiative (a kind column, or --kind)"]
+        messages = problems
+        if not problems:
+            assert kind is not None
+            try:
+                row = await create_local(ctx, kind, data)
+            except InputError as exc:
+                messages = exc.messages
+            except (asyncpg.PostgresError, ValueError) as exc:
+                messages = [f"database: {exc}"]
+            else:
+                imported += 1
+                print(f"row {number}: {kind} {row['iri']}")
+                continue
+        failed += 1
+        errors.extend(f"row {number}: {message}" for message in messages)
+    return imported, failed, errors
+
+
+def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
+    try:
+        rows = read_import_file(args.file, args.kind)
+    except ImportFileError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    imported, failed, errors = asyncio.run(
+        _with_context(settings, lambda ctx: import_rows(ctx, rows))
+    )
+    for line in errors:
+        print(line, file=sys.stderr)
+    print(f"imported {imported}, failed {failed}")
+    return 1 if failed else 0
+
+
 def _slug(value: str) -> str:
     import re
 
@@ -263,6 +432,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     tset.set_defaults(func=cmd_territory_set)
     tsub.add_parser("show", help="print the territory").set_defaults(func=cmd_territory_show)
+
+    token = sub.add_parser("token", help="tokens for the JSON API")
+    token_sub = token.add_subparsers(dest="token_command", required=True)
+    token_create = token_sub.add_parser("create", help="create a token; it is printed once")
+    token_create.add_argument("email", help="the account the token acts for")
+    token_create.add_argument("--name", required=True, help="what the token is for")
+    token_create.set_defaults(func=cmd_token_create)
+
+    importer = sub.add_parser(
+        "import", help="publish initiatives and events from a JSON or CSV file (docs/import.md)"
+    )
+    importer.add_argument("file", help="a .json or .csv file")
+    importer.add_argument(
+        "--kind", choices=("event", "initiative"), help="kind of the items that do not say"
+    )
+    importer.set_defaults(func=cmd_import)
     return parser
 
 

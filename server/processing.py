@@ -11,11 +11,13 @@ import logging
 from typing import Any
 
 import asyncpg
+from federation.objects import InvalidObject, parse_remote
 
 from federation import activities
 from federation.errors import FetchError
 from federation.handlers import (
     Effect,
+    FetchObject,
     FollowAnswered,
     ForgetActor,
     Ignore,
@@ -23,14 +25,18 @@ from federation.handlers import (
     RecordFollower,
     RefreshActor,
     RemoveFollower,
+    RemoveObject,
     SendAnswer,
     Snapshot,
+    StoreObject,
     decide,
 )
 from federation.remote_actor import parse_actor
+from federation.vocab import id_of, same_origin
 from server.context import Context
+from server.objects import remove_remote, store_remote
 from server.outbox import new_activity_id, publish
-from server.remote import fetch_actor, store_actor
+from server.remote import fetch_actor, fetch_signed, store_actor
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +51,10 @@ RETURNING id, raw, attempts
 """
 MARK_PROCESSED = "UPDATE inbox_log SET processed_at = now(), result = $2 WHERE id = $1"
 LOCAL_ACTORS = "SELECT iri, manually_approves FROM actors WHERE local"
+FOLLOWED = """
+SELECT followee_iri FROM follows
+WHERE state = 'accepted' AND follower_iri IN (SELECT iri FROM actors WHERE local)
+"""
 UPSERT_FOLLOWER = """
 INSERT INTO follows (follower_iri, followee_iri, state, activity_iri) VALUES ($1, $2, $3, $4)
 ON CONFLICT (follower_iri, followee_iri) DO UPDATE
@@ -68,14 +78,35 @@ MAX_ATTEMPTS = 5
 
 async def snapshot(conn: asyncpg.Connection) -> Snapshot:
     rows = await conn.fetch(LOCAL_ACTORS)
-    return Snapshot({r["iri"]: LocalActor(r["iri"], r["manually_approves"]) for r in rows})
+    followed = frozenset(r["followee_iri"] for r in await conn.fetch(FOLLOWED))
+    return Snapshot(
+        {r["iri"]: LocalActor(r["iri"], r["manually_approves"]) for r in rows}, followed
+    )
 
 
-async def _prefetch(ctx: Context, effects: list[Effect]) -> None:
-    """Network work happens before the transaction: fetch followers we do not know yet."""
+async def _fetch_object(ctx: Context, effect: FetchObject) -> Effect:
+    """An object is trusted only as its origin serves it; its author is on that origin."""
+    final_url, document = await fetch_signed(ctx, effect.object_iri)
+    object_id = document.get("id")
+    author = id_of(document.get("attributedTo")) or id_of(document.get("actor"))
+    if not isinstance(object_id, str) or not same_origin(object_id, final_url):
+        return Ignore(f"{effect.object_iri} served an object from another origin")
+    if author is None or not same_origin(author, object_id):
+        return Ignore(f"{object_id}: its author is not on its origin")
+    return StoreObject(document, author)
+
+
+async def _prefetch(ctx: Context, effects: list[Effect]) -> list[Effect]:
+    """Network work happens before the transaction: fetch followers we do not know yet,
+    and objects that must come from their origin."""
+    ready: list[Effect] = []
     for effect in effects:
         if isinstance(effect, RecordFollower):
             await fetch_actor(ctx, effect.follower)
+        if isinstance(effect, FetchObject):
+            effect = await _fetch_object(ctx, effect)
+        ready.append(effect)
+    return ready
 
 
 async def execute(
@@ -114,7 +145,27 @@ async def execute(
             case RefreshActor(document, actor):
                 await store_actor(conn, parse_actor(document, actor))
                 results.append(f"refreshed {actor}")
+            case StoreObject(document, sender):
+                results.append(await _store_object(conn, document, sender))
+            case RemoveObject(object_iri, sender):
+                removed = await remove_remote(conn, object_iri, sender)
+                results.append(f"{'removed' if removed else 'nothing to remove:'} {object_iri}")
     return results
+
+
+async def _store_object(conn: asyncpg.Connection, document: dict[str, Any], sender: str) -> str:
+    try:
+        parsed = parse_remote(document)
+    except InvalidObject as exc:
+        log.info("dropped object %s from %s: %s", document.get("id"), sender, exc)
+        return f"dropped: {exc}"
+    if not same_origin(parsed.id, sender):
+        return f"ignored: {parsed.id} is not on {sender}'s origin"
+    try:
+        await store_remote(conn, parsed, sender)
+    except PermissionError as exc:
+        return f"ignored: {exc}"
+    return f"stored {parsed.kind} {parsed.id}"
 
 
 async def process_inbox_batch(ctx: Context, limit: int = 50) -> int:
@@ -134,7 +185,7 @@ async def _process_one(
 ) -> None:
     effects = decide(activity, snap)
     try:
-        await _prefetch(ctx, effects)
+        effects = await _prefetch(ctx, effects)
     except FetchError as exc:
         if attempts < MAX_ATTEMPTS:
             log.info("activity %s waits for a fetch: %s", activity.get("id"), exc)

@@ -14,6 +14,7 @@ from federation.negotiation import wants_activity_json
 from server import store
 from server.i18n import format_day, format_number
 from server.profiles import actor_urls, profile_of, text_to_html
+from server.routes_objects import latest
 from server.settings import Settings
 from server.version import VERSION
 from server.web import N_, ActivityJSONResponse, error_response, render, request_locale
@@ -60,6 +61,7 @@ async def _territory_page(request: Request, row: asyncpg.Record) -> Response:
     locale = request_locale(request)
     async with request.app.state.pool.acquire() as conn:
         followers, following = await store.follow_counts(conn, row["iri"])
+        items = await latest(conn)
     lat, lon = row["latitude"], row["longitude"]
     return render(
         request,
@@ -72,6 +74,8 @@ async def _territory_page(request: Request, row: asyncpg.Record) -> Response:
         followers=followers,
         following=following,
         since=format_day(row["created_at"], locale),
+        items=items,
+        format_day=lambda value: format_day(value, locale),
     )
 
 
@@ -155,16 +159,25 @@ async def following_view(request: Request) -> Response:
     return await _follow_collection(request, "following")
 
 
-OUTBOX_COUNT = "SELECT count(*) FROM activities WHERE actor_iri = $1 AND public"
+OUTBOX_COUNT = """
+SELECT count(*) FROM objects WHERE actor_iri = $1 AND local AND deleted_at IS NULL
+"""
 OUTBOX_PAGE = """
-SELECT id, raw FROM activities WHERE actor_iri = $1 AND public AND id < $2
-ORDER BY id DESC LIMIT $3
+SELECT o.id, jsonb_build_object(
+    'id', a.iri, 'type', 'Create', 'actor', o.actor_iri,
+    'published', a.raw -> 'object' -> 'published', 'to', a.raw -> 'to', 'cc', a.raw -> 'cc',
+    'object', o.document - '@context'
+) AS item
+FROM objects o JOIN activities a ON a.object_iri = o.iri AND a.type = 'Create'
+WHERE o.actor_iri = $1 AND o.local AND o.deleted_at IS NULL AND o.id < $2
+ORDER BY o.id DESC LIMIT $3
 """
 ACTIVITY_BY_IRI = "SELECT raw, public FROM activities WHERE iri = $1"
 
 
 async def outbox_view(request: Request) -> Response:
-    """Public activities of the territory, newest first, in keyset pages."""
+    """The territory's initiatives and events as `Create` activities carrying their current
+    version, newest first, in keyset pages (what a new follower backfills from)."""
     settings: Settings = request.app.state.settings
     row = await _territory_or_404(request)
     if isinstance(row, Response):
@@ -176,7 +189,7 @@ async def outbox_view(request: Request) -> Response:
         if max_id is None:
             return _collection_response(request, urls.outbox, total, None)
         rows = list(await conn.fetch(OUTBOX_PAGE, row["iri"], max_id, PAGE_SIZE + 1))
-    return _collection_response(request, urls.outbox, total, rows, item="raw")
+    return _collection_response(request, urls.outbox, total, rows, item="item")
 
 
 async def activity_view(request: Request) -> Response:

@@ -1,0 +1,168 @@
+"""Initiative and event pages: HTML with OpenGraph and schema.org, AS2 by negotiation."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import asyncpg
+from markupsafe import Markup
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from federation import themes
+from federation.negotiation import wants_activity_json
+from server.i18n import format_day, format_when
+from server.settings import Settings
+from server.web import N_, ActivityJSONResponse, error_response, render, request_locale
+
+SCHEMAS_DIR = Path(__file__).resolve().parent.parent / "schemas"
+OBJECT_BY_IRI = "SELECT * FROM objects WHERE iri = $1"
+OBJECT_BY_ID = "SELECT * FROM objects WHERE id = $1 AND deleted_at IS NULL"
+LATEST = """
+SELECT o.*, a.name AS actor_name FROM objects o LEFT JOIN actors a ON a.iri = o.actor_iri
+WHERE o.deleted_at IS NULL ORDER BY o.published DESC, o.id DESC LIMIT $1
+"""
+
+
+async def context_document(request: Request) -> Response:
+    """Our JSON-LD context, at a stable URL on every instance."""
+    body = (SCHEMAS_DIR / "maillage.jsonld").read_bytes()
+    return Response(body, media_type="application/ld+json",
+                    headers={"Access-Control-Allow-Origin": "*",
+                             "Cache-Control": "public, max-age=86400"})
+
+
+def _local_time(value: datetime | None, zone: str | None, locale: str) -> str | None:
+    if value is None:
+        return None
+    return format_when(value.astimezone(ZoneInfo(zone or "Europe/Paris")), locale)
+
+
+def schema_org(row: asyncpg.Record) -> dict[str, Any]:
+    """What search engines read: schema.org Event, or Project for an initiative."""
+    data: dict[str, Any] = {
+        "@context": "https://schema.org",
+        "@type": "Event" if row["kind"] == "event" else "Project",
+        "name": row["title"],
+        "description": row["summary"],
+        "url": row["url"] or row["iri"],
+    }
+    if row["image_url"]:
+        data["image"] = row["image_url"]
+    if row["kind"] == "event":
+        data["startDate"] = row["start_time"].isoformat() if row["start_time"] else None
+        if row["end_time"]:
+            data["endDate"] = row["end_time"].isoformat()
+        data["eventStatus"] = {
+            "cancelled": "https://schema.org/EventCancelled",
+            "tentative": "https://schema.org/EventPostponed",
+        }.get(row["status"] or "", "https://schema.org/EventScheduled")
+    if row["place_name"]:
+        place: dict[str, Any] = {"@type": "Place", "name": row["place_name"]}
+        if row["place_address"]:
+            place["address"] = row["place_address"]
+        if row["latitude"] is not None:
+            place["geo"] = {"@type": "GeoCoordinates", "latitude": row["latitude"],
+                            "longitude": row["longitude"]}
+        data["location"] = place
+    return data
+
+
+def _theme_labels(ids: list[str], locale: str) -> list[str]:
+    labels = []
+    for theme_id in ids:
+        theme = themes.by_id(theme_id)
+        if theme is not None:
+            labels.append(theme.label_fr if locale == "fr" else theme.label_en)
+    return labels
+
+
+async def _page(request: Request, row: asyncpg.Record) -> Response:
+    locale = request_locale(request)
+    async with request.app.state.pool.acquire() as conn:
+        initiative = None
+        if row["initiative_iri"]:
+            initiative = await conn.fetchrow(OBJECT_BY_IRI, row["initiative_iri"])
+        author = await conn.fetchrow("SELECT name, url FROM actors WHERE iri = $1",
+                                     row["actor_iri"])
+    structured = json.dumps(schema_org(row), ensure_ascii=False).replace("</", "<\\/")
+    return render(
+        request,
+        "object.html",
+        obj=row,
+        author=author,
+        initiative=initiative,
+        content_html=Markup(row["content_html"]),  # sanitised when stored
+        theme_labels=_theme_labels(list(row["themes"]), locale),
+        starts=_local_time(row["start_time"], row["timezone"], locale),
+        ends=_local_time(row["end_time"], row["timezone"], locale),
+        structured_data=Markup(structured),
+    )
+
+
+async def object_view(request: Request) -> Response:
+    """`/objects/{uuid}`: our initiatives and events, and their tombstones."""
+    settings: Settings = request.app.state.settings
+    iri = f"{settings.base_url}/objects/{request.path_params['uuid']}"
+    async with request.app.state.pool.acquire() as conn:
+        row = await conn.fetchrow(OBJECT_BY_IRI, iri)
+    if row is None or not row["local"]:
+        return error_response(request, 404, N_("Not found."))
+    if row["deleted_at"] is not None:
+        if wants_activity_json(request.headers.get("accept")):
+            return ActivityJSONResponse(row["document"], status_code=410)
+        return error_response(request, 410, N_("This publication was deleted."))
+    if wants_activity_json(request.headers.get("accept")):
+        return ActivityJSONResponse(row["document"])
+    return await _page(request, row)
+
+
+async def item_view(request: Request) -> Response:
+    """`/items/{id}`: any stored initiative or event, ours or from a followed territory."""
+    raw = request.path_params["id"]
+    if not raw.isdigit() or int(raw) > 2**62:
+        return error_response(request, 404, N_("Not found."))
+    async with request.app.state.pool.acquire() as conn:
+        row = await conn.fetchrow(OBJECT_BY_ID, int(raw))
+    if row is None:
+        return error_response(request, 404, N_("Not found."))
+    return await _page(request, row)
+
+
+async def latest(conn: asyncpg.Connection, limit: int = 20) -> list[asyncpg.Record]:
+    return list(await conn.fetch(LATEST, limit))
+
+
+BY_THEME = """
+SELECT o.*, a.name AS actor_name FROM objects o LEFT JOIN actors a ON a.iri = o.actor_iri
+WHERE o.deleted_at IS NULL AND o.themes @> ARRAY[$1]::text[]
+ORDER BY o.published DESC, o.id DESC LIMIT 50
+"""
+
+
+async def theme_view(request: Request) -> Response:
+    """What a theme's hashtag links to: its initiatives and events, newest first."""
+    theme = themes.by_id(request.path_params["theme"])
+    if theme is None:
+        return error_response(request, 404, N_("Not found."))
+    locale = request_locale(request)
+    async with request.app.state.pool.acquire() as conn:
+        items = list(await conn.fetch(BY_THEME, theme.id))
+    return render(
+        request, "theme.html", theme=theme,
+        label=theme.label_fr if locale == "fr" else theme.label_en, items=items,
+        format_day=lambda value: format_day(value, locale),
+    )
+
+
+routes = [
+    Route("/ns/maillage.jsonld", context_document),
+    Route("/objects/{uuid}", object_view),
+    Route("/items/{id}", item_view),
+    Route("/themes/{theme}", theme_view),
+]
