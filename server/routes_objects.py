@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import asyncpg
 from markupsafe import Markup
@@ -16,7 +14,8 @@ from starlette.routing import Route
 
 from federation import themes
 from federation.negotiation import wants_activity_json
-from server.i18n import format_day, format_when
+from federation.objects import format_when
+from server.i18n import format_day
 from server.settings import Settings
 from server.web import N_, ActivityJSONResponse, error_response, render, request_locale
 
@@ -35,12 +34,6 @@ async def context_document(request: Request) -> Response:
     return Response(body, media_type="application/ld+json",
                     headers={"Access-Control-Allow-Origin": "*",
                              "Cache-Control": "public, max-age=86400"})
-
-
-def _local_time(value: datetime | None, zone: str | None, locale: str) -> str | None:
-    if value is None:
-        return None
-    return format_when(value.astimezone(ZoneInfo(zone or "Europe/Paris")), locale)
 
 
 def schema_org(row: asyncpg.Record) -> dict[str, Any]:
@@ -99,8 +92,10 @@ async def _page(request: Request, row: asyncpg.Record) -> Response:
         initiative=initiative,
         content_html=Markup(row["content_html"]),  # sanitised when stored
         theme_labels=_theme_labels(list(row["themes"]), locale),
-        starts=_local_time(row["start_time"], row["timezone"], locale),
-        ends=_local_time(row["end_time"], row["timezone"], locale),
+        when=(
+            format_when(row["start_time"], row["end_time"], row["timezone"], locale)
+            if row["start_time"] else None
+        ),
         structured_data=Markup(structured),
     )
 

@@ -203,13 +203,22 @@ async def marseille(make_instance: Callable[..., Awaitable[Instance]]) -> Instan
     )
 
 
+def run_in_thread(coroutine: Any) -> Any:
+    """Run a coroutine from synchronous test code, even where a loop is already running
+    in this thread (Playwright's sync API keeps one)."""
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
 @pytest.fixture
 def make_db_sync(make_database: Callable[[], Awaitable[str]]) -> Callable[[], str]:
     """For synchronous tests driving real processes: a fresh database's DSN."""
-    import asyncio
 
     def make() -> str:
-        return asyncio.run(make_database())  # type: ignore[arg-type]
+        return str(run_in_thread(make_database()))
 
     return make
 
@@ -217,7 +226,6 @@ def make_db_sync(make_database: Callable[[], Awaitable[str]]) -> Callable[[], st
 @pytest.fixture
 def run_sql() -> Callable[..., list[asyncpg.Record]]:
     """For synchronous tests: run one statement on a database, return its rows."""
-    import asyncio
 
     async def run_async(dsn: str, query: str, *args: Any) -> list[asyncpg.Record]:
         conn = await db.connect(dsn)
@@ -227,6 +235,6 @@ def run_sql() -> Callable[..., list[asyncpg.Record]]:
             await conn.close()
 
     def run(dsn: str, query: str, *args: Any) -> list[asyncpg.Record]:
-        return asyncio.run(run_async(dsn, query, *args))
+        return list(run_in_thread(run_async(dsn, query, *args)))
 
     return run

@@ -19,8 +19,11 @@ FLAGS = [
 ]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def browser() -> Iterator[Browser]:
+    """Function-scoped, and listed after the database fixtures in a test's arguments:
+    Playwright's sync API keeps an event loop running in this thread, and pytest-asyncio
+    must set up its async fixtures before that loop starts."""
     assert Path(CHROMIUM).exists(), "run.sh test installs Debian's chromium"
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
