@@ -41,11 +41,11 @@ class ActorUrls:
     shared_inbox: str
 
     @classmethod
-    def territory(cls, base_url: str, slug: str) -> ActorUrls:
-        actor = f"{base_url}/actors/{slug}"
+    def _under(cls, actor: str, url: str, base_url: str) -> ActorUrls:
+        """Collections live under the actor's id; the shared inbox is the instance's."""
         return cls(
             id=actor,
-            url=f"{base_url}/@{slug}",
+            url=url,
             inbox=f"{actor}/inbox",
             outbox=f"{actor}/outbox",
             followers=f"{actor}/followers",
@@ -55,18 +55,12 @@ class ActorUrls:
         )
 
     @classmethod
+    def territory(cls, base_url: str, slug: str) -> ActorUrls:
+        return cls._under(f"{base_url}/actors/{slug}", f"{base_url}/@{slug}", base_url)
+
+    @classmethod
     def instance(cls, base_url: str) -> ActorUrls:
-        actor = f"{base_url}/actor"
-        return cls(
-            id=actor,
-            url=f"{base_url}/about",
-            inbox=f"{actor}/inbox",
-            outbox=f"{actor}/outbox",
-            followers=f"{actor}/followers",
-            following=f"{actor}/following",
-            featured=f"{actor}/featured",
-            shared_inbox=f"{base_url}/inbox",
-        )
+        return cls._under(f"{base_url}/actor", f"{base_url}/about", base_url)
 
 
 @dataclass(frozen=True)

@@ -117,21 +117,24 @@ def clear_session_cookie(response: Response, settings: Settings) -> None:
     )
 
 
-def login_csrf_token(request: Request) -> tuple[str, bool]:
-    """The login form's token, and whether the cookie carrying it must be (re)set."""
-    token = request.cookies.get(LOGIN_CSRF_COOKIE, "")
+def cookie_csrf_token(request: Request, cookie: str = LOGIN_CSRF_COOKIE) -> tuple[str, bool]:
+    """The token of a form shown before any session exists (login, invitation), kept in a
+    cookie of its own, and whether that cookie must be (re)set."""
+    token = request.cookies.get(cookie, "")
     if len(token) >= 32:
         return token, False
     return secrets.token_urlsafe(32), True
 
 
-def set_login_csrf_cookie(response: Response, settings: Settings, token: str) -> None:
+def set_csrf_cookie(
+    response: Response,
+    settings: Settings,
+    token: str,
+    cookie: str = LOGIN_CSRF_COOKIE,
+    path: str = "/login",
+) -> None:
     response.set_cookie(
-        LOGIN_CSRF_COOKIE,
-        token,
-        path="/login",
-        httponly=True,
-        samesite="lax",
+        cookie, token, path=path, httponly=True, samesite="lax",
         secure=settings.scheme == "https",
     )
 

@@ -115,7 +115,7 @@ def _login_page(
     next_path: str = "",
 ) -> Response:
     settings: Settings = request.app.state.settings
-    token, fresh = auth.login_csrf_token(request)
+    token, fresh = auth.cookie_csrf_token(request)
     response = render(
         request,
         "login.html",
@@ -126,7 +126,7 @@ def _login_page(
         next=next_path,
     )
     if fresh:
-        auth.set_login_csrf_cookie(response, settings, token)
+        auth.set_csrf_cookie(response, settings, token)
     response.headers["Cache-Control"] = "no-store"
     return response
 

@@ -688,13 +688,6 @@ async def invitations_delete(request: Request) -> Response:
     return RedirectResponse("/admin/invitations?done=invitation-deleted", status_code=303)
 
 
-def _invite_csrf(request: Request) -> tuple[str, bool]:
-    token = request.cookies.get(INVITE_CSRF_COOKIE, "")
-    if len(token) >= 32:
-        return token, False
-    return secrets.token_urlsafe(32), True
-
-
 def _invite_page(
     request: Request,
     role: str,
@@ -704,7 +697,7 @@ def _invite_page(
     email: str = "",
 ) -> Response:
     settings: Settings = request.app.state.settings
-    token, fresh = _invite_csrf(request)
+    token, fresh = auth.cookie_csrf_token(request, INVITE_CSRF_COOKIE)
     response = render(
         request,
         "invite.html",
@@ -716,14 +709,7 @@ def _invite_page(
         min_password=MIN_PASSWORD,
     )
     if fresh:
-        response.set_cookie(
-            INVITE_CSRF_COOKIE,
-            token,
-            path="/invite",
-            httponly=True,
-            samesite="lax",
-            secure=settings.scheme == "https",
-        )
+        auth.set_csrf_cookie(response, settings, token, INVITE_CSRF_COOKIE, "/invite")
     response.headers["Cache-Control"] = "no-store"
     response.headers["Referrer-Policy"] = "no-referrer"
     return response
