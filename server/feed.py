@@ -36,10 +36,21 @@ class FeedFilter:
     limit: int = PAGE_SIZE
 
 
-def build(f: FeedFilter) -> tuple[str, list[Any]]:
+WINDOW = 4000
+"""How many of the newest rows the first, bounded try reads for a selective filter."""
+
+
+def build(f: FeedFilter, strategy: str = "order") -> tuple[str, list[Any]]:
     """SQL and parameters for one page. Date-range queries list events by start time;
-    everything else lists newest first."""
-    where = ["deleted_at IS NULL"]
+    everything else lists newest first.
+
+    `strategy` says how a newest-first page with a selective filter (text, map, theme,
+    territory) is found: `window` reads only the newest `WINDOW` rows through the feed index
+    and filters them (right when matches are common: it finds a page at once), `match`
+    collects every match through the filter's own index (GIN, GiST, territory) and sorts
+    them (right when matches are rare). `page()` tries `window`, then `match`.
+    """
+    where: list[str] = []
     args: list[Any] = []
 
     def arg(value: Any) -> str:
@@ -67,20 +78,50 @@ def build(f: FeedFilter) -> tuple[str, list[Any]]:
     if f.text:
         where.append(f"search @@ websearch_to_tsquery('french', {arg(f.text)})")
     if upcoming:
-        if f.before is not None:
-            where.append(f"(start_time, id) > ({arg(f.before[0])}, {arg(f.before[1])})")
+        keyset = "(start_time, id) > ({}, {})"
         order = "start_time, id"
     else:
-        if f.before is not None:
-            where.append(f"(published, id) < ({arg(f.before[0])}, {arg(f.before[1])})")
+        keyset = "(published, id) < ({}, {})"
         order = "published DESC, id DESC"
-    sql = (
-        f"SELECT {COLUMNS} FROM objects WHERE {' AND '.join(where)} "
-        f"ORDER BY {order} LIMIT {arg(max(1, min(f.limit, 100)))}"
-    )
+    live = ["deleted_at IS NULL"]
+    if f.before is not None:
+        live.append(keyset.format(arg(f.before[0]), arg(f.before[1])))
+    limit = arg(max(1, min(f.limit, 100)))
+    if upcoming or not where or strategy == "order":
+        conditions = " AND ".join(live + where)
+        sql = f"SELECT {COLUMNS} FROM objects WHERE {conditions} ORDER BY {order} LIMIT {limit}"
+    elif strategy == "window":
+        sql = (
+            f"SELECT {COLUMNS} FROM (SELECT * FROM objects WHERE {' AND '.join(live)} "
+            f"ORDER BY {order} LIMIT {WINDOW}) AS newest WHERE {' AND '.join(where)} "
+            f"ORDER BY {order} LIMIT {limit}"
+        )
+    else:
+        sql = (
+            f"WITH matches AS MATERIALIZED (SELECT {COLUMNS} FROM objects "
+            f"WHERE {' AND '.join(live + where)}) "
+            f"SELECT * FROM matches ORDER BY {order} LIMIT {limit}"
+        )
     return sql, args
 
 
+def is_selective(f: FeedFilter) -> bool:
+    upcoming = f.starts_after is not None or f.starts_before is not None
+    return not upcoming and any(
+        (f.text, f.bounds is not None, f.theme is not None, f.actor is not None)
+    )
+
+
 async def page(conn: asyncpg.Connection, f: FeedFilter) -> list[asyncpg.Record]:
+    """One page. A selective newest-first filter first looks among the newest rows, which
+    settles common matches in a bounded read, and otherwise gathers its (then few) matches
+    through its own index: each read is bounded by an index either way."""
+    if is_selective(f):
+        sql, args = build(f, "window")
+        rows = list(await conn.fetch(sql, *args))
+        if len(rows) >= max(1, min(f.limit, 100)):
+            return rows
+        sql, args = build(f, "match")
+        return list(await conn.fetch(sql, *args))
     sql, args = build(f)
     return list(await conn.fetch(sql, *args))

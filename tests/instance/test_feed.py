@@ -82,3 +82,31 @@ async def test_keyset_pages_cover_everything_once(brest: Instance) -> None:
 def test_limit_is_bounded_and_values_are_parameters() -> None:
     sql, args = build(FeedFilter(text="'; DROP TABLE objects; --", limit=10_000))
     assert "DROP" not in sql and args[-1] == 100
+
+
+async def test_every_strategy_gives_the_same_page(brest: Instance, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The bounded newest-rows try and the gather-all-matches path agree, whichever
+    `page()` ends up using (a window of 5 rows forces the fallback)."""
+    import server.feed as feed
+
+    await seed(brest)
+    filters = [
+        FeedFilter(theme="sante", limit=4),
+        FeedFilter(actor="https://t1.example/actors/t", limit=4),
+        FeedFilter(bounds=(-5.0, 48.0, -4.0, 49.0), limit=4),
+        FeedFilter(text="jardins", limit=4),
+        FeedFilter(text="jardins", limit=4, before=(T0 + timedelta(hours=40), 40)),
+    ]
+    conn = await brest.connect()
+    try:
+        for f in filters:
+            pages = {}
+            for strategy in ("order", "match"):
+                sql, args = build(f, strategy)
+                pages[strategy] = [r["id"] for r in await conn.fetch(sql, *args)]
+            assert pages["order"] == pages["match"], f
+            for window in (5, 4000):
+                monkeypatch.setattr(feed, "WINDOW", window)
+                assert [r["id"] for r in await page(conn, f)] == pages["order"], (f, window)
+    finally:
+        await conn.close()
