@@ -17,6 +17,7 @@ from starlette.staticfiles import StaticFiles
 
 from server import db, store
 from server.context import Context, new_http_client
+from server.inbox import BlockList
 from server.inbox import routes as inbox_routes
 from server.migrate import apply_migrations
 from server.remote import KeyCache
@@ -76,6 +77,7 @@ def create_app(
         app.state.pool = await db.create_pool(resolved)
         app.state.ctx = Context(settings, app.state.pool, new_http_client(transport))
         app.state.keys = KeyCache(app.state.ctx)
+        app.state.blocks = BlockList()
         try:
             yield
         finally:

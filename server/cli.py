@@ -7,6 +7,7 @@ import asyncio
 import getpass
 import logging
 import secrets
+import signal
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
@@ -37,11 +38,19 @@ async def _with_connection(
         await conn.close()
 
 
+def _exit_on_sigterm() -> None:
+    """uvicorn shuts down on SIGTERM, then raises the signal again with the handler that
+    was there before it: with this one, the process exits normally, so the embedded
+    PostgreSQL is stopped by its exit hook instead of being left running."""
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
+
+
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
     from server.app import create_app
 
+    _exit_on_sigterm()
     uvicorn.run(
         create_app(settings),
         host=args.host,

@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import asyncpg
 
+# Used inside the inbox's store statement, whose parameters $5, $6 are the sender's host and
+# whether it signed with RFC 9421. The sender is alive: clear its failures, and remember that
+# it verifies RFC 9421. Both touch (and lock) the host's row only when something changes, so
+# a busy peer's requests do not queue behind each other.
 HOST_ANSWERED = """
-INSERT INTO hosts (host, accepts_rfc9421) VALUES ($1, $2)
-ON CONFLICT (host) DO UPDATE SET
-    failing_since = NULL, unavailable = false,
-    accepts_rfc9421 = hosts.accepts_rfc9421 OR EXCLUDED.accepts_rfc9421
-WHERE hosts.failing_since IS NOT NULL OR hosts.unavailable
-   OR (EXCLUDED.accepts_rfc9421 AND NOT hosts.accepts_rfc9421)
-"""
+revived AS (
+    UPDATE hosts SET failing_since = NULL, unavailable = false,
+                     accepts_rfc9421 = accepts_rfc9421 OR $6
+    WHERE host = $5 AND (failing_since IS NOT NULL OR unavailable OR ($6 AND NOT accepts_rfc9421))
+), first_seen AS (
+    INSERT INTO hosts (host, accepts_rfc9421)
+    SELECT $5, true WHERE $6 AND NOT EXISTS (SELECT 1 FROM hosts WHERE host = $5)
+    ON CONFLICT (host) DO NOTHING
+)"""
 DELIVERED = """
 INSERT INTO hosts (host, last_success_at) VALUES ($1, now())
 ON CONFLICT (host) DO UPDATE SET failing_since = NULL, unavailable = false, last_success_at = now()
@@ -25,12 +31,6 @@ ON CONFLICT (host) DO UPDATE SET
 RETURNING unavailable
 """
 REFUSES_RFC9421 = "UPDATE hosts SET accepts_rfc9421 = false WHERE host = $1"
-
-
-async def host_answered(conn: asyncpg.Connection, host: str, *, rfc9421: bool = False) -> None:
-    """The host signed a request to us: it is alive again, and tells us its scheme.
-    Writes nothing in the common case where nothing changes."""
-    await conn.execute(HOST_ANSWERED, host, rfc9421)
 
 
 async def host_took_delivery(conn: asyncpg.Connection, host: str) -> None:

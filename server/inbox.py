@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from typing import Any
 
+import asyncpg
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -24,21 +26,47 @@ from federation.errors import (
 )
 from federation.httpsig import parse_signature_key_id, verify_request
 from federation.vocab import id_of, same_origin, type_of
-from server.hosts import host_answered
+from server.hosts import HOST_ANSWERED
 from server.outbox import WORK_CHANNEL
 from server.remote import KeyCache, host_of
 from server.settings import Settings
 
 log = logging.getLogger(__name__)
 
-INSERT_INBOX = """
-INSERT INTO inbox_log (activity_iri, actor_iri, type, raw) VALUES ($1, $2, $3, $4)
-ON CONFLICT (activity_iri) DO NOTHING
-RETURNING id
+# One round trip: store once by id, tell `hosts` the sender is alive, and wake the workers
+# if the activity is new.
+STORE = f"""
+WITH stored AS (
+    INSERT INTO inbox_log (activity_iri, actor_iri, type, raw) VALUES ($1, $2, $3, $4)
+    ON CONFLICT (activity_iri) DO NOTHING
+    RETURNING id
+), {HOST_ANSWERED}
+SELECT pg_notify('{WORK_CHANNEL}', '') FROM stored
 """
-BLOCKED = """
-SELECT 1 FROM domain_blocks WHERE domain = $1 OR $1 LIKE '%.' || domain LIMIT 1
-"""
+BLOCKED_DOMAINS = "SELECT domain FROM domain_blocks"
+
+
+class BlockList:
+    """Blocked domains, read at most every few seconds: the inbox checks them on every
+    request, before any key is fetched. Admin changes in this process apply at once
+    (`forget`), in other processes within `ttl` seconds."""
+
+    def __init__(self, ttl: float = 5.0) -> None:
+        self.ttl = ttl
+        self._domains: frozenset[str] = frozenset()
+        self._read_at = -1e9
+
+    def forget(self) -> None:
+        self._read_at = -1e9
+
+    async def blocks(self, pool: asyncpg.Pool, host: str) -> bool:
+        if time.monotonic() - self._read_at > self.ttl:
+            async with pool.acquire() as conn:
+                rows = await conn.fetch(BLOCKED_DOMAINS)
+            self._domains = frozenset(r["domain"] for r in rows)
+            self._read_at = time.monotonic()
+        parts = host.split(".")
+        return any(".".join(parts[i:]) in self._domains for i in range(len(parts)))
 
 
 _REASONS: dict[type[SignatureError], str] = {
@@ -116,9 +144,8 @@ async def _receive(request: Request) -> Response:
     actor = id_of(activity["actor"])
     assert actor is not None
     actor_host = host_of(actor).rsplit(":", 1)[0]
-    async with pool.acquire() as conn:
-        if await conn.fetchval(BLOCKED, actor_host):
-            raise Rejected(403, f"{actor_host} is blocked by this instance")
+    if await request.app.state.blocks.blocks(pool, actor_host):
+        raise Rejected(403, f"{actor_host} is blocked by this instance")
     key_id = parse_signature_key_id(request.headers)
     if key_id is None:
         raise Rejected(401, "the request is not signed (HTTP Signatures required)")
@@ -135,13 +162,11 @@ async def _receive(request: Request) -> Response:
         raise Rejected(401, f"signature refused ({reason}): {exc}") from exc
     if verified.owner != actor:
         raise Rejected(401, "the signing key does not belong to the activity's actor")
-    async with pool.acquire() as conn, conn.transaction():
-        stored = await conn.fetchval(
-            INSERT_INBOX, activity["id"], actor, type_of(activity), activity
+    async with pool.acquire() as conn:
+        await conn.execute(
+            STORE, activity["id"], actor, type_of(activity), activity, host_of(actor),
+            verified.scheme == "rfc9421",
         )
-        if stored is not None:
-            await conn.execute(f"NOTIFY {WORK_CHANNEL}")
-        await host_answered(conn, host_of(actor), rfc9421=verified.scheme == "rfc9421")
     return JSONResponse({"status": "accepted"}, status_code=202)
 
 

@@ -283,6 +283,7 @@ async def add_block(request: Request) -> Response:
         return await _admin_page(request, status=400, error=REASON_TOO_LONG, values=values)
     async with request.app.state.pool.acquire() as conn:
         await conn.execute(UPSERT_BLOCK, domain, reason)
+    request.app.state.blocks.forget()
     return _done("blocked")
 
 
@@ -294,6 +295,7 @@ async def delete_block(request: Request) -> Response:
         return await _admin_page(request, status=400, error=BAD_DOMAIN)
     async with request.app.state.pool.acquire() as conn:
         result = await conn.execute(DELETE_BLOCK, domain)
+    request.app.state.blocks.forget()
     if result == "DELETE 0":
         return await _admin_page(request, status=400, error=NOT_BLOCKED)
     return _done("unblocked")

@@ -64,6 +64,8 @@ def test_serve_on_a_fresh_folder_then_restart_keeps_everything(tmp_path: Path) -
         assert finger.json()["links"][0]["href"] == f"{base}/actors/garrigues"
     finally:
         stop(web)
+    # SIGTERM ends the web process cleanly, and with it the embedded PostgreSQL it started
+    assert not (data / "postgres" / "postmaster.pid").exists()
     assert "Traceback" not in log.read_text()
 
 
