@@ -51,7 +51,9 @@ CREATE INDEX objects_actor ON objects (actor_iri, published DESC, id DESC)
 CREATE INDEX objects_themes ON objects USING gin (themes) WHERE deleted_at IS NULL;
 CREATE INDEX objects_upcoming ON objects (start_time, id)
     WHERE kind = 'event' AND deleted_at IS NULL;
-CREATE INDEX objects_geo ON objects USING gist (geo) WHERE deleted_at IS NULL;
+-- INCLUDE lets a map query find and order its matches from the index alone.
+CREATE INDEX objects_geo ON objects USING gist (geo) INCLUDE (published, id)
+    WHERE deleted_at IS NULL;
 CREATE INDEX objects_search ON objects USING gin (search) WHERE deleted_at IS NULL;
 
 -- Tokens for scripts using the JSON API; only a hash is kept.

@@ -44,11 +44,11 @@ def build(f: FeedFilter, strategy: str = "order") -> tuple[str, list[Any]]:
     """SQL and parameters for one page. Date-range queries list events by start time;
     everything else lists newest first.
 
-    `strategy` says how a newest-first page with a selective filter (text, map, theme,
-    territory) is found: `window` reads only the newest `WINDOW` rows through the feed index
-    and filters them (right when matches are common: it finds a page at once), `match`
-    collects every match through the filter's own index (GIN, GiST, territory) and sorts
-    them (right when matches are rare). `page()` tries `window`, then `match`.
+    `strategy` says how a newest-first page with a selective filter (text, map) is
+    found: `window` reads only the newest `WINDOW` rows through the feed index and filters
+    them (right when matches are common: it finds a page at once), `match` collects every
+    match through the filter's own index (GIN, GiST) and sorts them (right when matches are
+    rare). `page()` tries `window`, then `match`.
     """
     where: list[str] = []
     args: list[Any] = []
@@ -97,19 +97,23 @@ def build(f: FeedFilter, strategy: str = "order") -> tuple[str, list[Any]]:
             f"ORDER BY {order} LIMIT {limit}"
         )
     else:
+        # Only (id, published) are gathered, so a map's matches come from the GiST index
+        # alone (it includes both); the page's rows are read last, by primary key.
         sql = (
-            f"WITH matches AS MATERIALIZED (SELECT {COLUMNS} FROM objects "
-            f"WHERE {' AND '.join(live + where)}) "
-            f"SELECT * FROM matches ORDER BY {order} LIMIT {limit}"
+            f"WITH matches AS MATERIALIZED (SELECT id, published FROM objects "
+            f"WHERE {' AND '.join(live + where)}), "
+            f"chosen AS (SELECT id FROM matches ORDER BY {order} LIMIT {limit}) "
+            f"SELECT {COLUMNS} FROM objects WHERE id IN (SELECT id FROM chosen) "
+            f"ORDER BY {order}"
         )
     return sql, args
 
 
 def is_selective(f: FeedFilter) -> bool:
+    """Text and map filters have no index in feed order; a territory does (its index is
+    ordered by date), and a theme alone is common enough for the feed index."""
     upcoming = f.starts_after is not None or f.starts_before is not None
-    return not upcoming and any(
-        (f.text, f.bounds is not None, f.theme is not None, f.actor is not None)
-    )
+    return not upcoming and (bool(f.text) or f.bounds is not None)
 
 
 async def page(conn: asyncpg.Connection, f: FeedFilter) -> list[asyncpg.Record]:

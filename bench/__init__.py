@@ -1,0 +1,1 @@
+"""Maillage benchmarks: `python -m bench all` (see bench/README.md)."""
