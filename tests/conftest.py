@@ -164,9 +164,10 @@ async def make_instance(
 
 
 async def with_territory(
-    instance: Instance, slug: str, name: str, summary: str = "", **fields: Any
+    instance: Instance, slug: str, name: str | None = None, summary: str | None = None,
+    **fields: Any,
 ) -> Instance:
-    """As after `maillage territory set`."""
+    """As after `maillage territory set` (fields left out stay as they are)."""
     from server import store
 
     conn = await instance.connect()

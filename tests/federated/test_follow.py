@@ -7,7 +7,7 @@ from typing import Any
 
 from server import follows, store
 from server.territory import set_and_announce
-from tests.conftest import Instance, load_fixture
+from tests.conftest import Instance, load_fixture, with_territory
 from tests.network import FakeMastodon, Network
 
 AS2 = {"Accept": "application/activity+json"}
@@ -59,17 +59,7 @@ async def test_territories_follow_each_other_and_unfollow(
 async def test_manual_approval_queues_the_request_until_accepted(
     brest: Instance, marseille: Instance
 ) -> None:
-    conn = await marseille.connect()
-    try:
-        await store.set_territory(
-            conn,
-            marseille.settings.base_url,
-            marseille.settings.domain,
-            "marseille",
-            store.TerritoryFields(manually_approves=True),
-        )
-    finally:
-        await conn.close()
+    await with_territory(marseille, "marseille", manually_approves=True)
     doc = (await marseille.client.get("/actors/marseille", headers=AS2)).json()
     assert doc["manuallyApprovesFollowers"] is True
 
@@ -93,17 +83,7 @@ async def test_manual_approval_queues_the_request_until_accepted(
 
 
 async def test_reject_is_honoured(brest: Instance, marseille: Instance) -> None:
-    conn = await marseille.connect()
-    try:
-        await store.set_territory(
-            conn,
-            marseille.settings.base_url,
-            marseille.settings.domain,
-            "marseille",
-            store.TerritoryFields(manually_approves=True),
-        )
-    finally:
-        await conn.close()
+    await with_territory(marseille, "marseille", manually_approves=True)
     await follows.follow(brest.ctx, "@marseille@marseille.example")
     await settle(brest, marseille)
     await follows.answer_request(marseille.ctx, BREST, accept=False)
