@@ -11,7 +11,6 @@ import logging
 from typing import Any
 
 import asyncpg
-from federation.objects import InvalidObject, parse_remote
 
 from federation import activities
 from federation.errors import FetchError
@@ -31,6 +30,7 @@ from federation.handlers import (
     StoreObject,
     decide,
 )
+from federation.objects import InvalidObject, parse_remote
 from federation.remote_actor import parse_actor
 from federation.vocab import id_of, same_origin
 from server.context import Context
