@@ -13,7 +13,7 @@ from typing import Any
 import asyncpg
 
 from federation import activities
-from federation.errors import FetchError
+from federation.errors import FederationError, FetchError
 from federation.handlers import (
     Effect,
     FetchObject,
@@ -169,29 +169,49 @@ async def _store_object(conn: asyncpg.Connection, document: dict[str, Any], send
 
 
 async def process_inbox_batch(ctx: Context, limit: int = 50) -> int:
-    """Claim stored activities and process each; return how many were claimed."""
+    """Claim stored activities and process them; return how many were claimed.
+
+    Fetches happen first, outside any transaction. Then one transaction applies the whole
+    batch, each activity in a savepoint of its own: one commit per batch, and an activity
+    that fails leaves the others applied and itself to a later claim."""
     async with ctx.pool.acquire() as conn:
         claimed = await conn.fetch(CLAIM_INBOX, limit)
         if not claimed:
             return 0
         snap = await snapshot(conn)
+    ready = []
     for row in claimed:
-        await _process_one(ctx, row["id"], row["raw"], row["attempts"], snap)
+        effects = await _ready_effects(ctx, row["raw"], row["attempts"], snap)
+        if effects is not None:
+            ready.append((row["id"], row["raw"], row["attempts"], effects))
+    if not ready:
+        return len(claimed)
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        for row_id, activity, attempts, effects in ready:
+            try:
+                async with conn.transaction():
+                    results = await execute(ctx, conn, effects)
+                    await conn.execute(MARK_PROCESSED, row_id, "; ".join(results)[:2000])
+            except (asyncpg.PostgresError, FederationError, ValueError) as exc:
+                if attempts < MAX_ATTEMPTS:
+                    log.warning("activity %s left for a retry: %s", activity.get("id"), exc)
+                else:
+                    log.warning("activity %s given up: %s", activity.get("id"), exc)
+                    await conn.execute(MARK_PROCESSED, row_id, f"failed: {exc}"[:2000])
+                continue
+            log.info("processed %s %s: %s", activity.get("type"), activity.get("id"), results)
     return len(claimed)
 
 
-async def _process_one(
-    ctx: Context, row_id: int, activity: dict[str, Any], attempts: int, snap: Snapshot
-) -> None:
+async def _ready_effects(
+    ctx: Context, activity: dict[str, Any], attempts: int, snap: Snapshot
+) -> list[Effect] | None:
+    """The handler's effects with their fetches done; None to wait for a later claim."""
     effects = decide(activity, snap)
     try:
-        effects = await _prefetch(ctx, effects)
+        return await _prefetch(ctx, effects)
     except FetchError as exc:
         if attempts < MAX_ATTEMPTS:
             log.info("activity %s waits for a fetch: %s", activity.get("id"), exc)
-            return  # the claim expires and a later batch tries again
-        effects = [Ignore(f"gave up fetching what it needs: {exc}")]
-    async with ctx.pool.acquire() as conn, conn.transaction():
-        results = await execute(ctx, conn, effects)
-        await conn.execute(MARK_PROCESSED, row_id, "; ".join(results)[:2000])
-    log.info("processed %s %s: %s", activity.get("type"), activity.get("id"), results)
+            return None  # the claim expires and a later batch tries again
+        return [Ignore(f"gave up fetching what it needs: {exc}")]

@@ -214,3 +214,29 @@ async def test_delete_of_a_known_follower_removes_it(brest: Instance, network: N
     await brest.run_worker()
     assert await brest.sql("SELECT 1 FROM follows") == []
     assert await brest.sql("SELECT 1 FROM actors WHERE iri = $1", fake.actor_id) == []
+
+
+async def test_a_bad_activity_spoils_nothing_else_in_its_batch(
+    brest: Instance, network: Network
+) -> None:
+    """Activities are applied in one transaction per batch, each in a savepoint."""
+    good = FakeMastodon(network, host="masto.example", username="ana")
+    assert (await good.send(mastodon_follow(good, BREST), INBOX)).status_code == 202
+    broken = FakeMastodon(network, host="broken.example", username="bob")
+    update = {
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": f"{broken.actor_id}#update",
+        "type": "Update",
+        "actor": broken.actor_id,
+        "object": {"id": broken.actor_id, "type": "Person"},
+    }  # no inbox: unusable
+    assert (await broken.send(update, INBOX)).status_code == 202
+    await brest.run_worker()
+    rows = {r["actor_iri"]: r for r in await brest.sql("SELECT * FROM inbox_log")}
+    assert rows[good.actor_id]["processed_at"] is not None
+    assert rows[broken.actor_id]["processed_at"] is None  # left for a later claim
+    assert len(good.of_type("Accept")) == 1
+    await brest.sql("UPDATE inbox_log SET locked_until = NULL, attempts = 5")
+    await brest.run_worker()
+    [row] = await brest.sql("SELECT * FROM inbox_log WHERE actor_iri = $1", broken.actor_id)
+    assert row["processed_at"] is not None and row["result"].startswith("failed:")

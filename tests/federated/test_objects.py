@@ -167,8 +167,9 @@ async def test_mobilizon_event_is_stored_and_shown(brest: Instance, network: Net
     assert row["start_time"] is not None and row["place_name"] == "The Kenn Centre"
     page = await page_of(brest, row)
     assert "The Kenn Centre" in page and "2022" in page
-    if event.get("attachment"):
-        assert row["image_url"] and row["image_url"] in page
+    [banner] = event["attachment"]
+    assert row["image_url"] == banner["url"]
+    assert f'src="{html.escape(banner["url"])}"' in page
 
 
 async def test_gancio_event_is_stored_and_shown(brest: Instance, network: Network) -> None:
@@ -177,12 +178,24 @@ async def test_gancio_event_is_stored_and_shown(brest: Instance, network: Networ
     create["actor"] = fake.actor_id
     create["object"]["attributedTo"] = fake.actor_id
     create["id"] = create["object"]["id"] + "#create"
+    # Gancio's image attachment: a Document with a focal point (shape from its own output)
+    create["object"]["attachment"] = [
+        {
+            "type": "Document",
+            "mediaType": "image/jpeg",
+            "name": "Affiche de la soirée",
+            "url": "https://demo.gancio.org/media/affiche.jpg",
+            "focalPoint": [0.0, 0.2],
+        }
+    ]
     assert (await fake.send(create, "http://brest.example/inbox")).status_code == 202
     await brest.run_worker()
     [row] = await item_rows(brest)
     assert row["title"] == "Demo event" and row["place_name"] == "Colosseo"
     page = await page_of(brest, row)
     assert "Colosseo" in page and "14 juillet 2021" in page
+    assert 'src="https://demo.gancio.org/media/affiche.jpg"' in page
+    assert 'alt="Affiche de la soirée"' in page
 
 
 async def test_forged_object_is_not_stored_until_fetched_from_its_origin(
