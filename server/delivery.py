@@ -35,11 +35,17 @@ SELECT a.iri, a.inbox, a.shared_inbox FROM follows f JOIN actors a ON a.iri = f.
 WHERE f.followee_iri = $1 AND f.state = 'accepted' AND NOT a.local
 """
 RECIPIENT_INBOXES = "SELECT iri, inbox, shared_inbox FROM actors WHERE iri = ANY($1::text[])"
+# Nothing is sent to a blocked domain (or its subdomains), nor to a host marked unavailable.
 INSERT_DELIVERIES = """
 INSERT INTO deliveries (activity_id, inbox, host, state)
-SELECT $1, inbox, host, CASE WHEN h.unavailable THEN 'skipped' ELSE 'pending' END
+SELECT $1, t.inbox, t.host,
+       CASE WHEN h.unavailable OR EXISTS (
+                SELECT 1 FROM domain_blocks b
+                WHERE split_part(t.host, ':', 1) = b.domain
+                   OR split_part(t.host, ':', 1) LIKE '%.' || b.domain)
+            THEN 'skipped' ELSE 'pending' END
 FROM unnest($2::text[], $3::text[]) AS t(inbox, host)
-LEFT JOIN hosts h USING (host)
+LEFT JOIN hosts h ON h.host = t.host
 ON CONFLICT (activity_id, inbox) DO NOTHING
 """
 MARK_FANNED_OUT = "UPDATE activities SET fanned_out = true WHERE id = $1"

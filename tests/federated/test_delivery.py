@@ -138,3 +138,13 @@ async def test_concurrent_workers_deliver_each_row_once(brest: Instance, network
         " ON a.id = d.activity_id WHERE a.type = 'Update'"
     )
     assert len(rows) == 12 and {(r["state"], r["attempts"]) for r in rows} == {("done", 1)}
+
+
+async def test_nothing_is_sent_to_a_blocked_domain(brest: Instance, network: Network) -> None:
+    fake = FakeMastodon(network, host="social.spam.example")
+    await followed_by(brest, fake)
+    await brest.sql("INSERT INTO domain_blocks (domain) VALUES ('spam.example')")
+    await announce(brest, "Brest 2")
+    await brest.run_worker()
+    assert (await update_delivery(brest))["state"] == "skipped"
+    assert fake.of_type("Update") == []
