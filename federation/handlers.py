@@ -101,6 +101,14 @@ class FetchObject:
 
 
 @dataclass(frozen=True)
+class Backfill:
+    """A territory accepted our follow: bring in what its outbox already holds, so the
+    feed is not empty until it next publishes."""
+
+    actor: str
+
+
+@dataclass(frozen=True)
 class RemoveObject:
     object_iri: str
     sender: str
@@ -108,7 +116,7 @@ class RemoveObject:
 
 Effect = (
     Ignore | RecordFollower | SendAnswer | RemoveFollower | FollowAnswered | ForgetActor
-    | RefreshActor | StoreObject | FetchObject | RemoveObject
+    | RefreshActor | StoreObject | FetchObject | RemoveObject | Backfill
 )
 Handler = Callable[[dict[str, Any], Snapshot], list[Effect]]
 
@@ -167,10 +175,14 @@ def _answer(accepted: bool) -> Handler:
                 return [Ignore("answer to a Follow addressed to somebody else")]
             if follower is not None and follower not in snapshot.local_actors:
                 return [Ignore("answer to a Follow none of our actors sent")]
-            return [FollowAnswered(follower or "", actor, id_of(answered), accepted)]
+            answer: list[Effect] = [
+                FollowAnswered(follower or "", actor, id_of(answered), accepted)
+            ]
+            return answer + [Backfill(actor)] if accepted else answer
         if isinstance(answered, str):
             # Only the Follow's id: the executor matches it against the Follows we sent.
-            return [FollowAnswered("", actor, answered, accepted)]
+            answer = [FollowAnswered("", actor, answered, accepted)]
+            return answer + [Backfill(actor)] if accepted else answer
         return [Ignore("answer without an object")]
 
     return handler

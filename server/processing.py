@@ -15,6 +15,8 @@ import asyncpg
 from federation import activities
 from federation.errors import FederationError, FetchError
 from federation.handlers import (
+    OBJECT_TYPES,
+    Backfill,
     Effect,
     FetchObject,
     FollowAnswered,
@@ -32,7 +34,7 @@ from federation.handlers import (
 )
 from federation.objects import InvalidObject, parse_remote
 from federation.remote_actor import parse_actor
-from federation.vocab import id_of, same_origin
+from federation.vocab import id_of, same_origin, type_of
 from server.context import Context
 from server.objects import remove_remote, store_remote
 from server.outbox import new_activity_id, publish
@@ -51,6 +53,13 @@ RETURNING id, raw, attempts
 """
 MARK_PROCESSED = "UPDATE inbox_log SET processed_at = now(), result = $2 WHERE id = $1"
 LOCAL_ACTORS = "SELECT iri, manually_approves FROM actors WHERE local"
+FOLLOWING = """
+SELECT 1 FROM follows
+WHERE followee_iri = $1 AND state <> 'rejected'
+  AND follower_iri IN (SELECT iri FROM actors WHERE local)
+"""
+BACKFILL_PAGES = 5
+BACKFILL_ITEMS = 200
 FOLLOWED = """
 SELECT followee_iri FROM follows
 WHERE state = 'accepted' AND follower_iri IN (SELECT iri FROM actors WHERE local)
@@ -96,15 +105,54 @@ async def _fetch_object(ctx: Context, effect: FetchObject) -> Effect:
     return StoreObject(document, author)
 
 
+async def _backfill(ctx: Context, actor: str) -> list[Effect]:
+    """The events and initiatives in the outbox of a territory we now follow: a few pages,
+    newest first, keeping only objects on the territory's own origin."""
+    async with ctx.pool.acquire() as conn:
+        if not await conn.fetchval(FOLLOWING, actor):
+            return [Ignore(f"no backfill: we do not follow {actor}")]
+        outbox = await conn.fetchval("SELECT outbox FROM actors WHERE iri = $1", actor)
+    if not outbox:
+        return [Ignore(f"no backfill: {actor} has no outbox")]
+    items: list[Any] = []
+    try:
+        _, collection = await fetch_signed(ctx, outbox)
+        items += collection.get("orderedItems") or []
+        page: Any = collection.get("first")
+        for _ in range(BACKFILL_PAGES):
+            if isinstance(page, str) and same_origin(page, actor):
+                _, page = await fetch_signed(ctx, page)
+            if not isinstance(page, dict):
+                break
+            items += page.get("orderedItems") or page.get("items") or []
+            page = page.get("next")
+    except FetchError as exc:
+        return [Ignore(f"backfill of {actor} failed: {exc}")]
+    effects: list[Effect] = []
+    for item in items[:BACKFILL_ITEMS]:
+        obj = item.get("object") if type_of(item) in ("Create", "Update") else item
+        if (
+            isinstance(obj, dict)
+            and type_of(obj) in OBJECT_TYPES
+            and isinstance(obj.get("id"), str)
+            and same_origin(obj["id"], actor)
+        ):
+            effects.append(StoreObject(obj, actor))
+    return effects or [Ignore(f"nothing to backfill from {actor}")]
+
+
 async def _prefetch(ctx: Context, effects: list[Effect]) -> list[Effect]:
     """Network work happens before the transaction: fetch followers we do not know yet,
-    and objects that must come from their origin."""
+    objects that must come from their origin, and a newly followed territory's outbox."""
     ready: list[Effect] = []
     for effect in effects:
         if isinstance(effect, RecordFollower):
             await fetch_actor(ctx, effect.follower)
         if isinstance(effect, FetchObject):
             effect = await _fetch_object(ctx, effect)
+        if isinstance(effect, Backfill):
+            ready += await _backfill(ctx, effect.actor)
+            continue
         ready.append(effect)
     return ready
 

@@ -301,3 +301,19 @@ async def test_mastodon_sees_date_place_and_themes_in_what_it_keeps(marseille: I
     assert "#" in summary and "TransitionEcologique" in summary.replace("<span>", "").replace(
         "</span>", ""
     )
+
+
+async def test_following_a_territory_brings_in_what_it_already_published(
+    brest: Instance, marseille: Instance
+) -> None:
+    """Backfill: on Accept, the follower reads the followed territory's outbox."""
+    initiative = await create_local(marseille.ctx, "initiative", INITIATIVE)
+    event = await create_local(marseille.ctx, "event", EVENT)
+    deleted = await create_local(marseille.ctx, "event", dict(EVENT, title="Annulé"))
+    await delete_local(marseille.ctx, deleted["id"])
+    await follows.follow(brest.ctx, "@marseille@marseille.example")
+    await settle(brest, marseille)
+    rows = {r["iri"]: r for r in await item_rows(brest)}
+    assert set(rows) == {initiative["iri"], event["iri"]}
+    assert rows[event["iri"]]["title"] == EVENT["title"]
+    assert all(r["actor_iri"] == MARSEILLE for r in rows.values())

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 from federation.fanout import Recipient, delivery_inboxes
 from federation.handlers import (
+    Backfill,
     FollowAnswered,
     ForgetActor,
     Ignore,
@@ -123,7 +124,8 @@ def test_accept_and_reject_of_our_follow() -> None:
         "object": ours,
     }
     assert decide(accept, AUTO) == [
-        FollowAnswered(LOCAL, "https://m.example/c/x", ours["id"], accepted=True)
+        FollowAnswered(LOCAL, "https://m.example/c/x", ours["id"], accepted=True),
+        Backfill("https://m.example/c/x"),
     ]
     by_id = dict(accept, type="Reject", object=ours["id"])
     assert decide(by_id, AUTO) == [
