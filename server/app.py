@@ -16,6 +16,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from server import db, store
+from server.auth import LoginThrottle
 from server.context import Context, new_http_client
 from server.inbox import BlockList
 from server.inbox import routes as inbox_routes
@@ -101,4 +102,5 @@ def create_app(
     )
     app.state.settings = settings
     app.state.jinja = build_environments()
+    app.state.login_throttle = LoginThrottle()
     return app

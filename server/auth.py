@@ -12,6 +12,7 @@ import asyncio
 import hashlib
 import hmac
 import secrets
+import time
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from functools import lru_cache, wraps
@@ -224,3 +225,29 @@ require_admin = require_role("admin")
 
 require_editor = require_role("editor", "admin")
 """Decorator for the editors' pages: editors and administrators both publish."""
+
+
+class LoginThrottle:
+    """Failed logins per email address, in this process: after `limit` failures within
+    `window` seconds, that address cannot log in until the oldest failure ages out. Slows
+    password guessing; a success clears the address's record."""
+
+    def __init__(self, limit: int = 10, window: float = 900.0) -> None:
+        self.limit = limit
+        self.window = window
+        self._failures: dict[str, list[float]] = {}
+
+    def _recent(self, email: str) -> list[float]:
+        cutoff = time.monotonic() - self.window
+        recent = [t for t in self._failures.get(email.lower(), []) if t > cutoff]
+        self._failures[email.lower()] = recent
+        return recent
+
+    def blocked(self, email: str) -> bool:
+        return len(self._recent(email)) >= self.limit
+
+    def failed(self, email: str) -> None:
+        self._recent(email).append(time.monotonic())
+
+    def succeeded(self, email: str) -> None:
+        self._failures.pop(email.lower(), None)

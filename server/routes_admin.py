@@ -30,6 +30,7 @@ NOTICES = {
     "unblocked": N_("Domain unblocked."),
 }
 LOGIN_FAILED = N_("Wrong email or password.")
+TOO_MANY_TRIES = N_("Too many failed attempts for this address. Try again in 15 minutes.")
 BAD_DOMAIN = N_("Enter a domain name such as spam.example, without https:// or a path.")
 OWN_DOMAIN = N_("This is the instance's own domain; it cannot be blocked.")
 NOT_BLOCKED = N_("That domain is not blocked.")
@@ -143,14 +144,21 @@ async def login(request: Request) -> Response:
     email = _field(form, "email")
     password = form.get("password")
     next_path = auth.safe_next(form.get("next"), "")
+    throttle: auth.LoginThrottle = request.app.state.login_throttle
+    if throttle.blocked(email):
+        return _login_page(
+            request, status=429, error=TOO_MANY_TRIES, email=email, next_path=next_path
+        )
     async with request.app.state.pool.acquire() as conn:
         account = await auth.authenticate(
             conn, email, password if isinstance(password, str) else ""
         )
         if account is None:
+            throttle.failed(email)
             return _login_page(
                 request, status=400, error=LOGIN_FAILED, email=email, next_path=next_path
             )
+        throttle.succeeded(email)
         previous = request.cookies.get(auth.SESSION_COOKIE)
         if previous:  # no session fixation: whatever came before is discarded
             await conn.execute(auth.DELETE_SESSION, auth.hash_token(previous))

@@ -313,3 +313,16 @@ async def test_a_remote_actor_cannot_put_a_script_link_in_the_page(brest: Instan
     assert "javascript:" not in page.text
     assert "<b>Ana</b>" not in page.text
     assert f'href="{ANA}"' in page.text
+
+
+async def test_repeated_wrong_passwords_lock_the_address_for_a_while(brest: Instance) -> None:
+    await add_account(brest, "ana@brest.example", "admin")
+    for _ in range(10):
+        wrong = await sign_in(brest, "ana@brest.example", "not the password")
+        assert wrong.status_code == 400
+    locked = await sign_in(brest, "ana@brest.example", PASSWORD)
+    assert locked.status_code == 429
+    assert "Trop d’essais manqués" in locked.text
+    assert brest.client.cookies.get("maillage_session") is None
+    other = await add_account(brest, "bob@brest.example", "admin")
+    assert other and (await sign_in(brest, "bob@brest.example", PASSWORD)).status_code == 303
