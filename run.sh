@@ -46,7 +46,7 @@ test)
     # and docker-compose, whose `config` checks compose.yaml without a Docker engine.
     if command -v apt-get >/dev/null; then apt_install chromium docker-compose; fi
     ensure_venv ".[test]"
-    .venv/bin/ruff check .
+    .venv/bin/ruff check --no-cache .  # as a fresh clone sees it
     .venv/bin/lint-imports
     exec .venv/bin/python -m pytest -p no:cacheprovider "${@:2}"
     ;;

@@ -175,15 +175,13 @@ def _answer(accepted: bool) -> Handler:
                 return [Ignore("answer to a Follow addressed to somebody else")]
             if follower is not None and follower not in snapshot.local_actors:
                 return [Ignore("answer to a Follow none of our actors sent")]
-            answer: list[Effect] = [
-                FollowAnswered(follower or "", actor, id_of(answered), accepted)
-            ]
-            return answer + [Backfill(actor)] if accepted else answer
-        if isinstance(answered, str):
+            answer = FollowAnswered(follower or "", actor, id_of(answered), accepted)
+        elif isinstance(answered, str):
             # Only the Follow's id: the executor matches it against the Follows we sent.
-            answer = [FollowAnswered("", actor, answered, accepted)]
-            return answer + [Backfill(actor)] if accepted else answer
-        return [Ignore("answer without an object")]
+            answer = FollowAnswered("", actor, answered, accepted)
+        else:
+            return [Ignore("answer without an object")]
+        return [answer, Backfill(actor)] if accepted else [answer]
 
     return handler
 
