@@ -75,7 +75,6 @@ async def _territory_page(request: Request, row: asyncpg.Record) -> Response:
         following=following,
         since=format_day(row["created_at"], locale),
         items=items,
-        format_day=lambda value: format_day(value, locale),
     )
 
 

@@ -16,7 +16,7 @@ from starlette.routing import Route
 
 from server import auth, follows, store
 from server.context import Context
-from server.i18n import format_day, translations
+from server.i18n import translations
 from server.settings import Settings
 from server.web import N_, render, request_locale
 
@@ -196,7 +196,6 @@ async def _admin_page(
     """The page; `error` is a msgid shown translated, `detail` an untranslated explanation."""
     account = await auth.current_account(request)
     assert account is not None
-    locale = request_locale(request)
     async with request.app.state.pool.acquire() as conn:
         territory = await store.territory(conn)
         lists = await follows.follow_lists(conn, territory["iri"]) if territory else None
@@ -213,7 +212,6 @@ async def _admin_page(
         followers=[_who(r, "follower_iri") for r in lists.followers] if lists else [],
         following=[_who(r, "followee_iri") for r in lists.following] if lists else [],
         blocks=blocks,
-        day=lambda value: format_day(value, locale),
         notice=_gettext(request, notice) if notice else None,
         error=_gettext(request, error) if error else None,
         detail=detail,

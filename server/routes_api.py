@@ -21,7 +21,7 @@ from starlette.routing import Route
 
 from server import auth, objects, store
 from server.context import Context
-from server.i18n import format_day, translations
+from server.i18n import translations
 from server.inbox import Rejected, read_body
 from server.settings import Settings
 from server.web import N_, render, request_locale
@@ -251,7 +251,6 @@ async def _tokens_page(
         accounts=accounts,
         token=token,
         values=values or {"account": account["id"]},
-        day=lambda value: format_day(value, locale),
         notice=gettext(notice) if notice else None,
         error=gettext(error) if error else None,
     )

@@ -31,7 +31,7 @@ from starlette.routing import Route
 from federation.themes import THEMES
 from server import auth, objects
 from server.context import Context
-from server.i18n import format_day, translations
+from server.i18n import translations
 from server.passwords import hash_password
 from server.settings import Settings
 from server.web import N_, error_response, render, request_locale
@@ -434,7 +434,6 @@ async def _editor_context(request: Request) -> dict[str, Any]:
         "account": account,
         "csrf": account["csrf_token"],
         "is_admin": account["role"] == "admin",
-        "day": lambda value: format_day(value, locale),
         "when": lambda value, zone=None: local_time(value, zone, locale),
     }
 

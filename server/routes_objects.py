@@ -15,7 +15,6 @@ from starlette.routing import Route
 from federation import themes
 from federation.negotiation import wants_activity_json
 from federation.objects import format_when
-from server.i18n import format_day
 from server.settings import Settings
 from server.web import N_, ActivityJSONResponse, error_response, render, request_locale
 
@@ -71,7 +70,7 @@ def _theme_labels(ids: list[str], locale: str) -> list[str]:
     for theme_id in ids:
         theme = themes.by_id(theme_id)
         if theme is not None:
-            labels.append(theme.label_fr if locale == "fr" else theme.label_en)
+            labels.append(theme.label(locale))
     return labels
 
 
@@ -150,8 +149,7 @@ async def theme_view(request: Request) -> Response:
         items = list(await conn.fetch(BY_THEME, theme.id))
     return render(
         request, "theme.html", theme=theme,
-        label=theme.label_fr if locale == "fr" else theme.label_en, items=items,
-        format_day=lambda value: format_day(value, locale),
+        label=theme.label(locale), items=items,
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
 from federation.negotiation import wants_activity_json
-from server.i18n import LOCALES, negotiate, translations
+from server.i18n import LOCALES, format_day, negotiate, translations
 from server.settings import Settings
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "web" / "templates"
@@ -33,6 +34,7 @@ def build_environments() -> dict[str, Environment]:
             extensions=["jinja2.ext.i18n"],
         )
         env.install_gettext_translations(translations(locale), newstyle=True)  # type: ignore[attr-defined]
+        env.globals["day"] = partial(format_day, locale=locale)
         envs[locale] = env
     return envs
 
