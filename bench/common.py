@@ -22,8 +22,9 @@ import psutil
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from server import db, store
-from server.migrate import apply_migrations
+from server.store import actors as store
+from server.store import db
+from server.store.migrate import apply_migrations
 
 BENCH_DIR = Path(__file__).resolve().parent
 ROOT = BENCH_DIR.parent
@@ -285,7 +286,7 @@ VALUES ({", ".join(f"${i}" for i in range(1, len(ACTOR_COLUMNS)))}, ${len(ACTOR_
 
 
 async def insert_remote_actors(conn: asyncpg.Connection, remotes: Iterable[Remote]) -> int:
-    """As if each had been fetched and stored (`server.remote.store_actor`). `conn` is a
+    """As if each had been fetched and stored (`server.receive.remote.store_actor`). `conn` is a
     plain connection (jsonb passed as text)."""
     rows = [r.row() for r in remotes]
     await conn.executemany(INSERT_ACTOR, rows)

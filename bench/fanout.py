@@ -3,7 +3,7 @@ until every instance has acknowledged it, with ONE real `maillage worker` proces
 
 The followers (with their instance's shared inbox) and their accepted follows are inserted
 directly; the receivers (`bench.receivers`, another process) verify every signature. The
-activity is the territory's `Update{Group}` published by `server.territory.set_and_announce`
+activity is the territory's `Update{Group}` published by `server.actors.territory.set_and_announce`
 (what `maillage territory set` does), so the worker is woken by NOTIFY as in production.
 Shared inboxes must collapse the 10,000 followers into 500 POSTs.
 
@@ -47,10 +47,11 @@ from bench.common import (
     stop,
 )
 from federation import activities
-from server import db, store
-from server.outbox import new_activity_id, publish
+from server.actors.territory import set_and_announce
+from server.publish.outbox import new_activity_id, publish
 from server.settings import Settings
-from server.territory import set_and_announce
+from server.store import actors as store
+from server.store import db
 
 DOMAIN = "territoire.bench"
 TARGET_SECONDS = 2.0

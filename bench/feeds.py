@@ -6,7 +6,7 @@ three years, French titles and summaries drawn from a word list. The data is gen
 PostgreSQL (`generate_series`) into the `bench_feeds` database and kept between runs (it
 takes a few minutes to build); `--rebuild-feeds` makes it again.
 
-Each page is read with `server.feed.page()`, as the application reads it, with varying
+Each page is read with `server.read.feed.page()`, as the application reads it, with varying
 parameters; p50/p99 are client-side (asyncpg, one connection). `EXPLAIN` of each query it
 may run (for a selective filter: the bounded newest-rows try and the gather-matches
 fallback) shows the indexes used, and a sequential read of `objects` fails the target.
@@ -23,9 +23,9 @@ from typing import Any
 import asyncpg
 
 from bench.common import PartResult, Row, admin_dsn, dsn_for, percentile, say
-from server import db
-from server.feed import FeedFilter, build, is_selective, page
-from server.migrate import apply_migrations
+from server.read.feed import FeedFilter, build, is_selective, page
+from server.store import db
+from server.store.migrate import apply_migrations
 
 DATABASE = "bench_feeds"
 TOTAL = 1_000_000

@@ -3,7 +3,7 @@
 The load is `Create{Event}`s (about 2 KB, a Place with a postal address) from N distinct
 remote actors the territory follows, whose documents are already stored: each one is
 parsed, sanitised and kept as an `objects` row. The N rows are inserted into `inbox_log`,
-then `server.processing.process_inbox_batch` runs in this process (one worker, with the
+then `server.receive.processing.process_inbox_batch` runs in this process (one worker, with the
 worker's pool size and INFO logging to a file, as `maillage worker` runs) until drained.
 """
 
@@ -31,10 +31,10 @@ from bench.common import (
     say,
 )
 from bench.payloads import create_event
-from server import db
 from server.context import Context, new_http_client
-from server.processing import process_inbox_batch
+from server.receive.processing import process_inbox_batch
 from server.settings import Settings
+from server.store import db
 
 DOMAIN = "territoire.bench"
 TARGET_PER_S = 3000

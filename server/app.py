@@ -15,21 +15,22 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from server import db, store
-from server.auth import LoginThrottle
+from server.accounts.auth import LoginThrottle
 from server.context import Context, new_http_client
-from server.inbox import BlockList
-from server.inbox import routes as inbox_routes
-from server.migrate import apply_migrations
-from server.remote import KeyCache
-from server.routes_actors import routes as actor_routes
-from server.routes_admin import routes as admin_routes
-from server.routes_api import routes as api_routes
-from server.routes_discovery import routes as discovery_routes
-from server.routes_editor import routes as editor_routes
-from server.routes_objects import routes as object_routes
+from server.http.responses import N_, build_environments, error_response, json_error
+from server.receive.inbox import BlockList
+from server.receive.inbox import routes as inbox_routes
+from server.receive.remote import KeyCache
+from server.routes.actors import routes as actor_routes
+from server.routes.admin import routes as admin_routes
+from server.routes.api import routes as api_routes
+from server.routes.discovery import routes as discovery_routes
+from server.routes.editor import routes as editor_routes
+from server.routes.objects import routes as object_routes
 from server.settings import Settings
-from server.web import N_, build_environments, error_response, json_error
+from server.store import actors as store
+from server.store import db
+from server.store.migrate import apply_migrations
 
 log = logging.getLogger(__name__)
 STATIC_DIR = Path(__file__).resolve().parent.parent / "web" / "static"

@@ -16,12 +16,13 @@ import asyncpg
 
 from federation.errors import FetchError
 from federation.webfinger import BadResource
-from server import db, store
+from server.accounts.passwords import hash_password
+from server.actors.territory import set_and_announce
 from server.context import Context, new_http_client
-from server.migrate import apply_migrations
-from server.passwords import hash_password
 from server.settings import Settings, SettingsError
-from server.territory import set_and_announce
+from server.store import actors as store
+from server.store import db
+from server.store.migrate import apply_migrations
 
 log = logging.getLogger("maillage")
 
@@ -151,7 +152,7 @@ async def _with_context(settings: Settings, action: Callable[[Context], Awaitabl
 
 
 def cmd_follow(settings: Settings, args: argparse.Namespace) -> int:
-    from server.follows import FollowError, follow
+    from server.publish.follows import FollowError, follow
 
     try:
         target = asyncio.run(_with_context(settings, lambda ctx: follow(ctx, args.handle)))
@@ -163,8 +164,8 @@ def cmd_follow(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_unfollow(settings: Settings, args: argparse.Namespace) -> int:
-    from server.follows import FollowError, unfollow
-    from server.remote import resolve_handle
+    from server.publish.follows import FollowError, unfollow
+    from server.receive.remote import resolve_handle
 
     async def action(ctx: Context) -> str:
         target = await resolve_handle(ctx, args.handle)
@@ -190,8 +191,8 @@ def cmd_territory_show(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_token_create(settings: Settings, args: argparse.Namespace) -> int:
-    from server.auth import ACCOUNT_BY_EMAIL
-    from server.routes_api import MAX_TOKEN_NAME, create_token
+    from server.accounts.auth import ACCOUNT_BY_EMAIL
+    from server.routes.api import MAX_TOKEN_NAME, create_token
 
     name = args.name.strip()
     if not name or len(name) > MAX_TOKEN_NAME:
@@ -319,7 +320,7 @@ async def import_rows(
 ) -> tuple[int, int, list[str]]:
     """Publish each row like an editor's entry, going on after a bad one:
     (rows imported, rows failed, error lines `row N: field: problem`)."""
-    from server.objects import InputError, create_local
+    from server.publish.objects import InputError, create_local
 
     imported, failed, errors = 0, 0, []
     for number, kind, data, problems in rows:

@@ -9,8 +9,8 @@ import httpx
 
 from federation.fetch import FetchPolicy
 from federation.retry import RetryPolicy
+from server.actors.signers import Signers
 from server.settings import Settings
-from server.signers import Signers
 
 
 @dataclass

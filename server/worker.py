@@ -13,13 +13,13 @@ from collections.abc import Callable
 
 import asyncpg
 
-from server import db
 from server.app import prepare_database
 from server.context import Context, new_http_client
-from server.delivery import Deliverer, fan_out_batch
-from server.outbox import WORK_CHANNEL
-from server.processing import process_inbox_batch
+from server.deliver.delivery import Deliverer, fan_out_batch
+from server.publish.outbox import WORK_CHANNEL
+from server.receive.processing import process_inbox_batch
 from server.settings import Settings
+from server.store import db
 
 log = logging.getLogger(__name__)
 

@@ -22,11 +22,11 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 
-from server import db
 from server.app import create_app
 from server.context import Context
-from server.migrate import apply_migrations
 from server.settings import Settings
+from server.store import db
+from server.store.migrate import apply_migrations
 from server.worker import drain
 from tests.network import Network
 
@@ -168,7 +168,7 @@ async def with_territory(
     **fields: Any,
 ) -> Instance:
     """As after `maillage territory set` (fields left out stay as they are)."""
-    from server import store
+    from server.store import actors as store
 
     conn = await instance.connect()
     try:

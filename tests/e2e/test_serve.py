@@ -6,7 +6,7 @@ from pathlib import Path
 
 import httpx
 
-from server.passwords import verify_password
+from server.accounts.passwords import verify_password
 from tests.e2e.procs import free_port, instance_env, maillage, start, stop, wait_ready
 
 AS2 = {"Accept": "application/activity+json"}

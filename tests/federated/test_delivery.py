@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import asyncio
 
-from server import store
-from server.delivery import Deliverer, fan_out_batch
-from server.territory import set_and_announce
+from server.actors.territory import set_and_announce
+from server.deliver.delivery import Deliverer, fan_out_batch
+from server.store import actors as store
 from tests.conftest import Instance
 from tests.federated.test_follow import BREST, mastodon_follow
 from tests.network import FakeMastodon, Network

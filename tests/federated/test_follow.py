@@ -5,8 +5,9 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from server import follows, store
-from server.territory import set_and_announce
+from server.actors.territory import set_and_announce
+from server.publish import follows
+from server.store import actors as store
 from tests.conftest import Instance, load_fixture, with_territory
 from tests.network import FakeMastodon, Network
 

@@ -7,8 +7,8 @@ import html
 import re
 from typing import Any
 
-from server import follows
-from server.objects import create_local, delete_local, update_local
+from server.publish import follows
+from server.publish.objects import create_local, delete_local, update_local
 from tests.conftest import Instance, load_fixture
 from tests.federated.test_follow import MARSEILLE, settle
 from tests.network import FakeMastodon, Network

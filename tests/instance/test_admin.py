@@ -8,9 +8,9 @@ import re
 
 import httpx
 
-from server import store
-from server.auth import SESSION_COOKIE, hash_token
-from server.passwords import hash_password
+from server.accounts.auth import SESSION_COOKIE, hash_token
+from server.accounts.passwords import hash_password
+from server.store import actors as store
 from tests.conftest import Instance
 
 BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"

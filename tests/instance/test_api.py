@@ -14,7 +14,7 @@ import yaml
 
 from federation.themes import THEMES
 from server import cli
-from server.auth import hash_token
+from server.accounts.auth import hash_token
 from tests.conftest import Instance
 from tests.instance.test_admin import BROWSER, add_account, csrf_of, get, post
 from tests.instance.test_editor import sign_in_editor
@@ -247,7 +247,7 @@ async def test_editors_cannot_reach_the_token_page(brest: Instance) -> None:
 
 
 def test_the_openapi_document_covers_every_api_route() -> None:
-    from server.routes_api import routes
+    from server.routes.api import routes
 
     document = yaml.safe_load((ROOT / "docs" / "api.openapi.yaml").read_text("utf-8"))
     assert document["openapi"].startswith("3.1")

@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 
-from server.auth import SESSION_COOKIE, hash_token
+from server.accounts.auth import SESSION_COOKIE, hash_token
 from tests.conftest import Instance
 from tests.instance.test_admin import (
     ADMIN_EMAIL,

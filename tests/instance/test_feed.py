@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from server.feed import FeedFilter, build, page
+from server.read.feed import FeedFilter, build, page
 from tests.conftest import Instance
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -87,7 +87,7 @@ def test_limit_is_bounded_and_values_are_parameters() -> None:
 async def test_every_strategy_gives_the_same_page(brest: Instance, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """The bounded newest-rows try and the gather-all-matches path agree, whichever
     `page()` ends up using (a window of 5 rows forces the fallback)."""
-    import server.feed as feed
+    import server.read.feed as feed
 
     await seed(brest)
     filters = [

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncpg
 
-from server import db
-from server.migrate import apply_migrations, discover
+from server.store import db
+from server.store.migrate import apply_migrations, discover
 
 
 async def test_migrations_apply_twice_without_error(database: str) -> None:

@@ -7,9 +7,9 @@ from html import escape
 import asyncpg
 
 from federation.actor import ActorProfile, ActorUrls, Place
-from server.keys import ed25519_public_multibase
+from server.actors.keys import ed25519_public_multibase
 from server.settings import Settings
-from server.store import iso
+from server.store.actors import iso
 
 
 def text_to_html(text: str) -> str:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncpg
 
 from federation.httpsig import HttpSignatureAuth
-from server import store
-from server.keys import load_private_key
+from server.actors.keys import load_private_key
+from server.store import actors as store
 
 
 class Signers:

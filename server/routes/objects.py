@@ -15,10 +15,10 @@ from starlette.routing import Route
 from federation import themes
 from federation.negotiation import wants_activity_json
 from federation.objects import format_when
+from server.http.responses import N_, ActivityJSONResponse, error_response, render, request_locale
 from server.settings import Settings
-from server.web import N_, ActivityJSONResponse, error_response, render, request_locale
 
-SCHEMAS_DIR = Path(__file__).resolve().parent.parent / "schemas"
+SCHEMAS_DIR = Path(__file__).resolve().parents[2] / "schemas"
 OBJECT_BY_IRI = "SELECT * FROM objects WHERE iri = $1"
 OBJECT_BY_ID = "SELECT * FROM objects WHERE id = $1 AND deleted_at IS NULL"
 LATEST = """

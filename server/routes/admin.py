@@ -14,11 +14,13 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from server import auth, follows, store
+from server.accounts import auth
 from server.context import Context
-from server.i18n import translations
+from server.http.i18n import translations
+from server.http.responses import N_, render, request_locale
+from server.publish import follows
 from server.settings import Settings
-from server.web import N_, render, request_locale
+from server.store import actors as store
 
 NOTICES = {
     "followed": N_("Follow request sent. It counts once the other territory accepts it."),

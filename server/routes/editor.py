@@ -2,8 +2,9 @@
 the images they upload, and the invitation links that bring in new editors.
 
 Editors and administrators both reach `/edit`; every change is a POST form carrying the
-session's CSRF token (`auth.require_editor`). The object service (`server.objects`) validates
-and publishes; its `InputError` messages are shown beside the form (400) with the input kept.
+session's CSRF token (`auth.require_editor`). The object service
+(`server.publish.objects`) validates and publishes; its `InputError` messages are shown beside
+the form (400) with the input kept.
 Uploaded images are checked by their first bytes, never by the name or type the browser sends,
 and stored as `<uuid>.<ext>` under `data_dir/media`.
 """
@@ -29,12 +30,13 @@ from starlette.responses import FileResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from federation.themes import THEMES
-from server import auth, objects
+from server.accounts import auth
+from server.accounts.passwords import hash_password
 from server.context import Context
-from server.i18n import translations
-from server.passwords import hash_password
+from server.http.i18n import translations
+from server.http.responses import N_, error_response, render, request_locale
+from server.publish import objects
 from server.settings import Settings
-from server.web import N_, error_response, render, request_locale
 
 MAX_IMAGE_BYTES = 5 * 1024 * 1024
 MAX_FORM_BYTES = MAX_IMAGE_BYTES + 1024 * 1024

@@ -19,12 +19,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from server import auth, objects, store
+from server.accounts import auth
 from server.context import Context
-from server.i18n import translations
-from server.inbox import Rejected, read_body
+from server.http.i18n import translations
+from server.http.responses import N_, render, request_locale
+from server.publish import objects
+from server.receive.inbox import Rejected, read_body
 from server.settings import Settings
-from server.web import N_, render, request_locale
+from server.store import actors as store
 
 TOKEN_PREFIX = "mlg_"
 MAX_TOKEN_NAME = 100

@@ -22,7 +22,7 @@ import httpx
 from federation.fanout import Recipient, delivery_inboxes, host_of
 from federation.retry import next_delay, parse_retry_after
 from server.context import Context
-from server.hosts import REFUSES_RFC9421, host_failed, host_took_delivery
+from server.store.hosts import REFUSES_RFC9421, host_failed, host_took_delivery
 
 log = logging.getLogger(__name__)
 

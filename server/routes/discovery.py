@@ -9,9 +9,9 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from federation import nodeinfo, webfinger
-from server import store
-from server.profiles import actor_urls
+from server.actors.profiles import actor_urls
 from server.settings import Settings
+from server.store import actors as store
 from server.version import VERSION
 
 JRD_TYPE = "application/jrd+json; charset=utf-8"

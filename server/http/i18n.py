@@ -18,7 +18,7 @@ from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
 from babel.support import Translations
 
-LOCALE_DIR = Path(__file__).resolve().parent.parent / "web" / "locale"
+LOCALE_DIR = Path(__file__).resolve().parents[2] / "web" / "locale"
 DEFAULT_LOCALE = "fr"
 LOCALES = ("fr", "en")
 

@@ -13,10 +13,10 @@ import asyncpg
 from federation import activities
 from federation.errors import FetchError
 from federation.webfinger import BadResource
-from server import store
 from server.context import Context
-from server.outbox import new_activity_id, publish
-from server.remote import fetch_actor, resolve_handle
+from server.publish.outbox import new_activity_id, publish
+from server.receive.remote import fetch_actor, resolve_handle
+from server.store import actors as store
 
 
 class FollowError(Exception):

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import asyncpg
 
 from federation.actor import ActorUrls, main_key_id
-from server.keys import generate_keys
+from server.actors.keys import generate_keys
 
 LOCAL_ACTOR_BY_ROLE = "SELECT * FROM actors WHERE local AND role = $1 ORDER BY id LIMIT 1"
 LOCAL_ACTOR_BY_USERNAME = "SELECT * FROM actors WHERE local AND lower(username) = lower($1)"

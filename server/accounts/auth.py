@@ -24,9 +24,9 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from server.passwords import hash_password, verify_password
+from server.accounts.passwords import hash_password, verify_password
+from server.http.responses import N_, error_response
 from server.settings import Settings
-from server.web import N_, error_response
 
 SESSION_COOKIE = "maillage_session"
 LOGIN_CSRF_COOKIE = "maillage_login_csrf"

@@ -6,10 +6,10 @@ import asyncpg
 
 from federation import activities
 from federation.actor import actor_document
-from server import store
-from server.outbox import new_activity_id, publish
-from server.profiles import profile_of
+from server.actors.profiles import profile_of
+from server.publish.outbox import new_activity_id, publish
 from server.settings import Settings
+from server.store import actors as store
 
 
 async def set_and_announce(

@@ -11,13 +11,13 @@ from starlette.routing import Route
 from federation.actor import actor_document
 from federation.collections import ordered_collection, ordered_collection_page
 from federation.negotiation import wants_activity_json
-from server import store
-from server.i18n import format_day, format_number
-from server.profiles import actor_urls, profile_of, text_to_html
-from server.routes_objects import latest
+from server.actors.profiles import actor_urls, profile_of, text_to_html
+from server.http.i18n import format_day, format_number
+from server.http.responses import N_, ActivityJSONResponse, error_response, render, request_locale
+from server.routes.objects import latest
 from server.settings import Settings
+from server.store import actors as store
 from server.version import VERSION
-from server.web import N_, ActivityJSONResponse, error_response, render, request_locale
 
 PAGE_SIZE = 40
 

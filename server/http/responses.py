@@ -12,10 +12,10 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
 from federation.negotiation import wants_activity_json
-from server.i18n import LOCALES, format_day, negotiate, translations
+from server.http.i18n import LOCALES, format_day, negotiate, translations
 from server.settings import Settings
 
-TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "web" / "templates"
+TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "web" / "templates"
 AS_CONTENT_TYPE = "application/activity+json; charset=utf-8"
 
 

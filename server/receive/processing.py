@@ -36,9 +36,9 @@ from federation.objects import InvalidObject, parse_remote
 from federation.remote_actor import parse_actor
 from federation.vocab import id_of, same_origin, type_of
 from server.context import Context
-from server.objects import remove_remote, store_remote
-from server.outbox import new_activity_id, publish
-from server.remote import fetch_actor, fetch_signed, store_actor
+from server.publish.objects import remove_remote, store_remote
+from server.publish.outbox import new_activity_id, publish
+from server.receive.remote import fetch_actor, fetch_signed, store_actor
 
 log = logging.getLogger(__name__)
 

@@ -18,9 +18,9 @@ import nh3
 from federation import objects as vocab
 from federation.validation import validate_event_input, validate_initiative_input
 from federation.vocab import AS_CONTEXT, PUBLIC
-from server import store
 from server.context import Context
-from server.outbox import new_activity_id, publish
+from server.publish.outbox import new_activity_id, publish
+from server.store import actors as store
 
 
 class InputError(Exception):

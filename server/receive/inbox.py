@@ -26,10 +26,10 @@ from federation.errors import (
 )
 from federation.httpsig import parse_signature_key_id, verify_request
 from federation.vocab import id_of, same_origin, type_of
-from server.hosts import HOST_ANSWERED
-from server.outbox import WORK_CHANNEL
-from server.remote import KeyCache, host_of
+from server.publish.outbox import WORK_CHANNEL
+from server.receive.remote import KeyCache, host_of
 from server.settings import Settings
+from server.store.hosts import HOST_ANSWERED
 
 log = logging.getLogger(__name__)
 
