@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # One entry point for newcomers and CI, on a Debian machine with only Python 3.11+.
+#   bash run.sh demo    a network of four territories and a circle on 127.0.0.1:8000-8004
 #   bash run.sh start   a working local instance on http://127.0.0.1:8000 (web + worker)
 #   bash run.sh test    the whole test suite (what .ci/run calls)
 set -euo pipefail
@@ -35,11 +36,28 @@ start)
             --summary "Le territoire contributif de Brest : bibliothèques, jardins partagés, tiers-lieux." \
             --place "Brest" --lat 48.3904 --lon -4.4861
     fi
+    # Both in the background, so that a signal reaches this script at once (bash runs a trap
+    # only after its foreground command ends): Ctrl-C or SIGTERM stops the two processes,
+    # and the last of them stops the embedded PostgreSQL as it exits.
     .venv/bin/maillage worker &
     worker=$!
-    trap 'kill $worker 2>/dev/null; wait $worker 2>/dev/null' EXIT
+    .venv/bin/maillage serve --host 127.0.0.1 --port 8000 &
+    web=$!
+    stop() {
+        trap - INT TERM EXIT
+        kill -TERM "$web" "$worker" 2>/dev/null || true
+        wait "$web" "$worker" 2>/dev/null || true
+    }
+    trap 'stop; exit 130' INT
+    trap 'stop; exit 143' TERM
+    trap stop EXIT
     echo "Maillage: http://127.0.0.1:8000  (Ctrl-C to stop)"
-    .venv/bin/maillage serve --host 127.0.0.1 --port 8000
+    wait "$web"
+    ;;
+demo)
+    # four territories and a circle on 127.0.0.1:8000-8004 (`maillage demo --help`)
+    ensure_venv .
+    exec .venv/bin/maillage demo "${@:2}"
     ;;
 test)
     # Debian's chromium for the browser tests (Playwright drives it; it downloads no browser)
@@ -51,7 +69,7 @@ test)
     exec .venv/bin/python -m pytest -p no:cacheprovider "${@:2}"
     ;;
 *)
-    echo "usage: bash run.sh start|test" >&2
+    echo "usage: bash run.sh demo|start|test" >&2
     exit 2
     ;;
 esac

@@ -22,6 +22,7 @@ import psutil
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from server.actors.local import ensure_instance_actor, set_territory
 from server.store import actors as store
 from server.store import db
 from server.store.migrate import apply_migrations
@@ -86,9 +87,9 @@ async def prepare(dsn: str, base_url: str, domain: str, slug: str | None = "bres
     conn = await db.connect(dsn)
     try:
         await apply_migrations(conn)
-        await store.ensure_instance_actor(conn, base_url, domain)
+        await ensure_instance_actor(conn, base_url, domain)
         if slug:
-            await store.set_territory(
+            await set_territory(
                 conn, base_url, domain, slug,
                 store.TerritoryFields(
                     name="Brest", summary="Le territoire contributif de Brest.",

@@ -84,7 +84,7 @@ async def run(baseline: dict[str, float], *, count: int = 10000,
     settings = Settings.from_env({"MAILLAGE_DEV": "1", "MAILLAGE_DOMAIN": DOMAIN,
                                   "MAILLAGE_DATA": str(DATA / "worker"), "DATABASE_URL": dsn})
     pool = await db.create_pool(dsn, min_size=2, max_size=10)
-    ctx = Context(settings, pool, new_http_client())
+    ctx = Context(settings, pool, new_http_client(dev=settings.dev))
     handler = _worker_logging()
     profiler = None
     if profile:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-AS_PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
+from federation.objects.model import Place
 
 ACTOR_CONTEXT: list[Any] = [
     "https://www.w3.org/ns/activitystreams",
@@ -61,20 +61,6 @@ class ActorUrls:
     @classmethod
     def instance(cls, base_url: str) -> ActorUrls:
         return cls._under(f"{base_url}/actor", f"{base_url}/about", base_url)
-
-
-@dataclass(frozen=True)
-class Place:
-    name: str
-    latitude: float | None = None
-    longitude: float | None = None
-
-    def as_json(self) -> dict[str, Any]:
-        place: dict[str, Any] = {"type": "Place", "name": self.name}
-        if self.latitude is not None and self.longitude is not None:
-            place["latitude"] = self.latitude
-            place["longitude"] = self.longitude
-        return place
 
 
 @dataclass(frozen=True)

@@ -11,14 +11,19 @@ class instead of a bare ``ValueError`` or a ``None`` return::
     │   ├── DigestMismatch      body does not match Digest / Content-Digest (or none sent)
     │   ├── StaleDate           Date / created / expires outside the allowed window
     │   └── UnknownKey          the keyId could not be resolved to a usable public key
-    └── FetchError              an outgoing fetch of a remote document failed
-        ├── ForbiddenAddress    target resolves to a private / loopback / link-local address
-        ├── ResponseTooLarge    body exceeds the configured size cap
-        ├── TooManyRedirects    redirect chain longer than allowed
-        └── BadResponse         non-2xx status, wrong media type, or unparsable body
+    ├── FetchError              an outgoing fetch of a remote document failed
+    │   ├── ForbiddenAddress    target resolves to a private / loopback / link-local address
+    │   │   └── BlockedDomain   target is on a domain this instance blocks
+    │   ├── ResponseTooLarge    body exceeds the configured size cap
+    │   ├── TooManyRedirects    redirect chain longer than allowed
+    │   └── BadResponse         non-2xx status, wrong media type, or unparsable body
+    └── InvalidObject           a received object we refuse (the message names the field)
+        └── UnsupportedType     neither an event nor an initiative: normal traffic to ignore
 
 ``MissingSignature`` is separate from ``InvalidSignature`` because an unsigned request
 to a public endpoint is normal, whereas a badly signed one is worth logging.
+``InvalidObject`` is final: the same document fails the same way, so it is dropped with a
+log, never retried.
 """
 
 from __future__ import annotations
@@ -65,7 +70,14 @@ class FetchError(FederationError):
 
 
 class ForbiddenAddress(FetchError):
-    """The URL points at an address we refuse to contact (SSRF protection)."""
+    """The URL points at an address we refuse to contact (SSRF protection).
+
+    A refusal is final: the same URL is refused the same way next time, so callers give up
+    at once instead of retrying (a fetch, a delivery alike)."""
+
+
+class BlockedDomain(ForbiddenAddress):
+    """The URL is on a domain the administrator blocked: nothing is fetched from it."""
 
 
 class ResponseTooLarge(FetchError):
@@ -85,3 +97,12 @@ class BadResponse(FetchError):
     def __init__(self, message: str, *, status: int | None = None) -> None:
         super().__init__(message)
         self.status = status
+
+
+class InvalidObject(FederationError):
+    """A received object we refuse: the message says which field and why."""
+
+
+class UnsupportedType(InvalidObject):
+    """A received object that is neither an event nor an initiative (a Note, a Lemmy Page…):
+    normal traffic to ignore, not an error to log."""

@@ -10,11 +10,13 @@ through the object we store. So every hop is checked before it is requested:
 * the host must not be, or resolve to, a non-public address (see `is_forbidden_ip`);
 * redirects are followed by hand so each target goes through the same checks;
 * bodies are streamed and cut off at `FetchPolicy.max_bytes`, and the whole fetch,
-  DNS and redirects included, is bounded by `FetchPolicy.timeout`.
+  DNS and redirects included, is bounded by `FetchPolicy.timeout`;
+* a host on a blocked domain is refused on every hop (`FetchPolicy.refuses_host`).
 
-Resolving the name ourselves and letting httpx resolve it again leaves a DNS-rebinding
-window; `_check_peer` closes most of it by verifying the address the connection was
-actually made to before any of the body is read.
+Resolving the name here and letting the HTTP client resolve it again would leave a
+DNS-rebinding window: the production client's transport (`federation.transport`) resolves
+once more itself and connects only to addresses it has checked, so what is checked is what
+is reached. `_check_peer` stays as a last check of the address actually connected to.
 
 This module deliberately does not import `server`: the policy arrives as a value, so the
 SSRF rules can be tested without a database or settings.
@@ -29,13 +31,20 @@ import json
 import re
 import socket
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 import httpx
 
-from federation.errors import BadResponse, ForbiddenAddress, ResponseTooLarge, TooManyRedirects
+from federation.domains import normalise_host
+from federation.errors import (
+    BadResponse,
+    BlockedDomain,
+    ForbiddenAddress,
+    ResponseTooLarge,
+    TooManyRedirects,
+)
 
 AS_ACCEPT = (
     "application/activity+json, "
@@ -77,6 +86,15 @@ class FetchPolicy:
     timeout: float = 10.0
     max_bytes: int = 1_000_000
     max_redirects: int = 3
+    refuses_host: HostRefusal | None = field(default=None, compare=False)
+    """Says whether a (normalised) host is on a blocked domain; checked on every hop, so
+    actor, key, object and backfill fetches all refuse a blocked domain, redirects too."""
+
+
+class HostRefusal(Protocol):
+    """An async predicate on a normalised host name (the block list, bound to its store)."""
+
+    async def __call__(self, host: str) -> bool: ...
 
 
 class Resolver(Protocol):
@@ -145,7 +163,7 @@ def is_forbidden_ip(ip: IPAddress) -> bool:
     return not ip.is_global
 
 
-def _parse_ip(text: str) -> IPAddress | None:
+def parse_ip(text: str) -> IPAddress | None:
     """Parse an IP literal, ignoring an IPv6 zone (`fe80::1%eth0`); None if not an IP."""
     try:
         return ipaddress.ip_address(text.split("%", 1)[0])
@@ -158,8 +176,9 @@ async def check_url(url: str, policy: FetchPolicy, resolver: Resolver = system_r
 
     Raises `ForbiddenAddress` for a disallowed scheme, credentials in the URL, a missing
     or ambiguous host, or a host that is or resolves to a forbidden address (every
-    resolved address must be public: the HTTP client may pick any of them). Raises
-    `BadResponse` when the host does not resolve, since that is usually transient.
+    resolved address must be public: the HTTP client may pick any of them), and its
+    subclass `BlockedDomain` for a host on a blocked domain. Raises `BadResponse` when the
+    host does not resolve, since that is usually transient.
     """
     try:
         parts = urlsplit(url)
@@ -176,17 +195,27 @@ async def check_url(url: str, policy: FetchPolicy, resolver: Resolver = system_r
     host = parts.hostname
     if not host:
         raise ForbiddenAddress(f"refusing {url!r}: no host")
+    if policy.refuses_host is not None and await policy.refuses_host(normalise_host(host)):
+        raise BlockedDomain(f"refusing {url!r}: {host} is on a blocked domain")
     if policy.allow_private:
         return
+    if port is None:
+        port = 443 if scheme == "https" else 80
+    await public_addresses(host, port, resolver)
 
-    literal = _parse_ip(host)
+
+async def public_addresses(host: str, port: int, resolver: Resolver) -> list[IPAddress]:
+    """Every address `host` is or resolves to, all checked public; else `ForbiddenAddress`.
+
+    Shared by `check_url` and the connecting transport (`federation.transport`), which
+    connects to one of exactly these addresses, so what is checked is what is reached.
+    """
+    literal = parse_ip(host.strip("[]"))
     if literal is not None:
         addresses = [literal]
     else:
         if _NUMERIC_LABEL.match(host.rstrip(".").rsplit(".", 1)[-1]):
-            raise ForbiddenAddress(f"refusing {url!r}: {host!r} is not a canonical IP address")
-        if port is None:
-            port = 443 if scheme == "https" else 80
+            raise ForbiddenAddress(f"refusing {host!r}: not a canonical IP address")
         try:
             resolved = await resolver(host, port)
         except OSError as exc:
@@ -195,16 +224,14 @@ async def check_url(url: str, policy: FetchPolicy, resolver: Resolver = system_r
             raise BadResponse(f"cannot resolve {host!r}: no addresses")
         addresses = []
         for text in resolved:
-            ip = _parse_ip(text)
+            ip = parse_ip(text)
             if ip is None:
-                raise ForbiddenAddress(f"refusing {url!r}: {host!r} resolved to {text!r}")
+                raise ForbiddenAddress(f"refusing {host!r}: it resolved to {text!r}")
             addresses.append(ip)
-
     for ip in addresses:
         if is_forbidden_ip(ip):
-            raise ForbiddenAddress(
-                f"refusing {url!r}: {host!r} is or resolves to non-public address {ip}"
-            )
+            raise ForbiddenAddress(f"refusing {host!r}: it is or resolves to non-public {ip}")
+    return addresses
 
 
 def _check_peer(response: httpx.Response, url: str, policy: FetchPolicy) -> None:
@@ -224,7 +251,7 @@ def _check_peer(response: httpx.Response, url: str, policy: FetchPolicy) -> None
     peer = stream.get_extra_info("server_addr")
     if not isinstance(peer, tuple) or not peer:
         return
-    ip = _parse_ip(str(peer[0]))
+    ip = parse_ip(str(peer[0]))
     if ip is None or is_forbidden_ip(ip):
         raise ForbiddenAddress(f"refusing {url!r}: connected to non-public address {peer[0]}")
 

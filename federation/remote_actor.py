@@ -7,9 +7,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from federation.errors import BadResponse
-from federation.vocab import id_of, same_origin, type_of
-
-ACTOR_TYPES = frozenset({"Person", "Group", "Organization", "Application", "Service"})
+from federation.validation import is_http_url
+from federation.vocab import ACTOR_TYPES, id_of, same_origin, type_of
 
 
 @dataclass(frozen=True)
@@ -63,8 +62,10 @@ def _public_key(doc: dict[str, Any], actor_id: str) -> tuple[str | None, str | N
 
 
 def _url(value: Any) -> str | None:
+    """The first http(s) URL in a string, a Link (`href`/`url`) or a list of them: these
+    become links and images on our pages, so `javascript:` or `data:` never get through."""
     if isinstance(value, str):
-        return value
+        return value if is_http_url(value) else None
     if isinstance(value, dict):
         return _url(value.get("href") or value.get("url"))
     if isinstance(value, list):

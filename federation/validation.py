@@ -16,7 +16,7 @@ import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -126,6 +126,9 @@ def _issues(error: ValidationError) -> list[Issue]:
     if keyword == "required":
         present = error.instance if isinstance(error.instance, dict) else {}
         return [Issue(_join(path, name), "missing") for name in limit if name not in present]
+    if keyword == "anyOf" and all(set(option) == {"required"} for option in limit):
+        # {"anyOf": [{"required": ["name"]}, {"required": ["nameMap"]}]}: the first is missing
+        return [Issue(_join(path, limit[0]["required"][0]), "missing")]
     if keyword == "dependentRequired":
         present = error.instance if isinstance(error.instance, dict) else {}
         return [
@@ -152,7 +155,7 @@ def _issues(error: ValidationError) -> list[Issue]:
         return [Issue(path, code, limit, detail)]
     if keyword == "type":
         kinds = limit if isinstance(limit, list) else [limit]
-        words = " or ".join(_TYPE_WORDS.get(kind, kind) for kind in kinds)
+        words = " or ".join(_TYPE_WORDS.get(str(kind), str(kind)) for kind in kinds)
         return [Issue(path, "type", limit, f"must be {words}")]
     if keyword == "enum":
         shown = ", ".join(str(v) for v in limit) if len(limit) <= 5 else None
@@ -185,6 +188,25 @@ def _local_datetime(value: Any, zone: ZoneInfo | None) -> datetime | None:
     return parsed
 
 
+YEARS = (1970, 2200)
+"""Event dates we accept, first and last year. Outside, PostgreSQL or Python cannot hold the
+value in every zone (year 1 becomes `-infinity`, 9999-12-31 in Paris overflows), and before
+the 1970s some zones had offsets in seconds (Paris +00:09:21 until 1911) that no peer reads."""
+DATE_RANGE_DETAIL = f"must be between {YEARS[0]} and {YEARS[1]}"
+
+
+def in_date_range(moment: datetime) -> bool:
+    """Whether an aware (or naive local) datetime falls in `YEARS`, in UTC and as written."""
+    if not YEARS[0] <= moment.year <= YEARS[1]:
+        return False
+    if moment.tzinfo is None:
+        return True
+    try:
+        return YEARS[0] <= moment.astimezone(UTC).year <= YEARS[1]
+    except OverflowError:
+        return False
+
+
 def _zone(name: Any) -> ZoneInfo | None:
     if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9_+/-]{1,64}", name):
         return None
@@ -207,6 +229,9 @@ def check_event_input(data: Any) -> list[Issue]:
     for name, value in (("start", start), ("end", end)):
         if name in data and value is None and not any(i.path == name for i in found):
             found.append(Issue(name, "format", detail="not a valid date and time"))
+    for name, value in (("start", start), ("end", end)):
+        if value is not None and not in_date_range(value):
+            found.append(Issue(name, "out_of_range", YEARS, DATE_RANGE_DETAIL))
     if start and end and end < start:
         found.append(Issue("end", "before_start", detail="before start"))
     return sorted(found, key=lambda issue: (issue.path, issue.code))

@@ -1,13 +1,51 @@
-"""Reading AS2 fields in every shape real servers send: a string, an object, or a list."""
+"""The shared vocabulary, and reading AS2 fields in every shape real servers send.
+
+Each word list has one home here, used by the code, the JSON Schemas in `schemas/` and the
+migrations' CHECK constraints (tests/federation/test_vocab.py keeps the three equal), so a
+new status or stage is added in one place and the test names the others.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import UTC, datetime
+from typing import Any, Literal
 from urllib.parse import urlsplit
+
+from federation.domains import authority_of
 
 AS_CONTEXT = "https://www.w3.org/ns/activitystreams"
 PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
 PUBLIC_ALIASES = frozenset({PUBLIC, "as:Public", "Public"})
+
+Kind = Literal["event", "initiative"]
+KINDS: tuple[Kind, ...] = ("event", "initiative")
+STATUSES = ("confirmed", "tentative", "cancelled")
+"""An event's status (iCalendar STATUS, lower-cased)."""
+STAGES = ("idea", "running", "finished")
+"""Where an initiative stands."""
+DEFAULT_TIMEZONE = "Europe/Paris"
+"""The zone of an event whose editor named none: the territories are French."""
+ACTOR_TYPES = frozenset({"Person", "Group", "Organization", "Application", "Service"})
+"""The AS2 actor types we accept as remote actors."""
+
+
+def host_of(url: str) -> str:
+    """`host[:port]` of a URL in normal form (`federation.domains.authority_of`): the key
+    deliveries and hosts are grouped by."""
+    return authority_of(url)
+
+
+def utc_timestamp(moment: datetime) -> str:
+    """A datetime as AS2 documents write it, in UTC: `2026-11-25T14:00:00Z`."""
+    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def parse_decimal(value: str) -> float | None:
+    """A number as French editors type it (`48,39`, `1 000,5`); None when it is not one."""
+    try:
+        return float(value.replace(",", ".").replace(" ", ""))
+    except ValueError:
+        return None
 
 
 def id_of(value: Any) -> str | None:

@@ -7,30 +7,36 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import asyncpg
 import httpx
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from server.accounts.auth import LoginThrottle
+from server.accounts.signed_in import SignedInMiddleware
 from server.context import Context, new_http_client
+from server.http.body import BodyLimitMiddleware, default_limits
 from server.http.responses import N_, build_environments, error_response, json_error
-from server.receive.inbox import BlockList
-from server.receive.inbox import routes as inbox_routes
+from server.http.security import SecurityHeadersMiddleware, headers_for
 from server.receive.remote import KeyCache
 from server.routes.actors import routes as actor_routes
 from server.routes.admin import routes as admin_routes
 from server.routes.api import routes as api_routes
 from server.routes.discovery import routes as discovery_routes
 from server.routes.editor import routes as editor_routes
+from server.routes.inbox import routes as inbox_routes
+from server.routes.invitations import routes as invitation_routes
+from server.routes.media import routes as media_routes
 from server.routes.objects import routes as object_routes
+from server.routes.reader import routes as reader_routes
+from server.runtime import prepare_database
 from server.settings import Settings
-from server.store import actors as store
 from server.store import db
-from server.store.migrate import apply_migrations
 
 log = logging.getLogger(__name__)
 STATIC_DIR = Path(__file__).resolve().parent.parent / "web" / "static"
@@ -48,20 +54,32 @@ async def http_error(request: Request, exc: Exception) -> Response:
     return error_response(request, exc.status_code, messages.get(exc.status_code, exc.detail))
 
 
+RETRY_AFTER_SECONDS = 30
+UNAVAILABLE = N_("The service is briefly unavailable. Try again in a moment.")
+DATABASE_UNREACHABLE: tuple[type[Exception], ...] = (
+    OSError,  # refused or reset connections, and TimeoutError (a pool that cannot connect)
+    asyncpg.PostgresConnectionError,
+    asyncpg.exceptions.OperatorInterventionError,  # shutting down, starting up
+    asyncpg.exceptions.TooManyConnectionsError,
+)
+"""Errors that mean PostgreSQL cannot be reached now, not that a request is wrong."""
+
+
+async def unavailable(request: Request, exc: Exception) -> Response:
+    """503 with `Retry-After` while the database is down: peers retry their deliveries, and
+    browsers get a page saying so, instead of a 500."""
+    log.warning("database unavailable on %s %s: %r", request.method, request.url.path, exc)
+    response = error_response(request, 503, UNAVAILABLE)
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
 async def server_error(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error on %s %s", request.method, request.url.path)
-    return json_error(500, "internal error; the administrator can read the details in the logs")
-
-
-async def prepare_database(settings: Settings, dsn: str) -> None:
-    """Migrate and create the instance actor: done by every process that starts."""
-    pool = await db.create_pool(dsn, min_size=1, max_size=2)
-    try:
-        async with pool.acquire() as conn:
-            await apply_migrations(conn)
-            await store.ensure_instance_actor(conn, settings.base_url, settings.domain)
-    finally:
-        await pool.close()
+    response = json_error(500, "internal error; the administrator can read the details in the logs")
+    # sent outside the middleware stack, so the security headers are added here
+    response.headers.update(headers_for(request.app.state.settings.dev).for_path(request.url.path))
+    return response
 
 
 def create_app(
@@ -77,9 +95,10 @@ def create_app(
         resolved = dsn or db.resolve_dsn(settings)
         await prepare_database(settings, resolved)
         app.state.pool = await db.create_pool(resolved)
-        app.state.ctx = Context(settings, app.state.pool, new_http_client(transport))
+        http = new_http_client(transport, dev=settings.dev)
+        app.state.ctx = Context(settings, app.state.pool, http)
         app.state.keys = KeyCache(app.state.ctx)
-        app.state.blocks = BlockList()
+        app.state.blocks = app.state.ctx.blocks
         try:
             yield
         finally:
@@ -94,11 +113,23 @@ def create_app(
             *admin_routes,
             *inbox_routes,
             *editor_routes,
+            *media_routes,
+            *invitation_routes,
             *api_routes,
             *object_routes,
+            *reader_routes,
             Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
         ],
-        exception_handlers={HTTPException: http_error, Exception: server_error},
+        middleware=[
+            Middleware(SecurityHeadersMiddleware, headers=headers_for(settings.dev)),
+            Middleware(BodyLimitMiddleware, limits=default_limits(settings.max_body_bytes)),
+            Middleware(SignedInMiddleware),
+        ],
+        exception_handlers={
+            HTTPException: http_error,
+            **{kind: unavailable for kind in DATABASE_UNREACHABLE},
+            Exception: server_error,
+        },
         lifespan=lifespan,
     )
     app.state.settings = settings

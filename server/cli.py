@@ -17,11 +17,14 @@ import asyncpg
 from federation.errors import FetchError
 from federation.webfinger import BadResource
 from server.accounts.passwords import hash_password
+from server.actors.local import SlugTaken, ensure_instance_actor
 from server.actors.territory import set_and_announce
 from server.context import Context, new_http_client
 from server.settings import Settings, SettingsError
 from server.store import actors as store
 from server.store import db
+from server.store.accounts import upsert_account
+from server.store.migrate import applied as applied_migrations
 from server.store.migrate import apply_migrations
 
 log = logging.getLogger("maillage")
@@ -33,7 +36,7 @@ async def _with_connection(
     conn = await db.connect(db.resolve_dsn(settings))
     try:
         await apply_migrations(conn)
-        await store.ensure_instance_actor(conn, settings.base_url, settings.domain)
+        await ensure_instance_actor(conn, settings.base_url, settings.domain)
         return await action(conn)
     finally:
         await conn.close()
@@ -72,7 +75,7 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
     async def action(conn: asyncpg.Connection) -> None:
-        versions = await conn.fetch("SELECT name FROM schema_migrations ORDER BY version")
+        versions = await applied_migrations(conn)
         print(f"database up to date ({len(versions)} migrations applied)")
 
     asyncio.run(_with_connection(settings, action))
@@ -103,7 +106,7 @@ def cmd_create_admin(settings: Settings, args: argparse.Namespace) -> int:
     hashed = hash_password(password)
 
     async def action(conn: asyncpg.Connection) -> tuple[int, bool]:
-        return await store.upsert_account(conn, email, hashed, "admin")
+        return await upsert_account(conn, email, hashed, "admin")
 
     account_id, created = asyncio.run(_with_connection(settings, action))
     print(f"admin {email} {'created' if created else 'updated'} (account {account_id})")
@@ -130,7 +133,7 @@ def cmd_territory_set(settings: Settings, args: argparse.Namespace) -> int:
 
     try:
         row = asyncio.run(_with_connection(settings, action))
-    except store.SlugTaken as exc:
+    except SlugTaken as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(f"territory @{row['username']}@{settings.domain}: {row['name']} ({row['iri']})")
@@ -138,12 +141,12 @@ def cmd_territory_set(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def _with_context(settings: Settings, action: Callable[[Context], Awaitable[Any]]) -> Any:
-    from server.app import prepare_database
+    from server.runtime import prepare_database
 
     dsn = db.resolve_dsn(settings)
     await prepare_database(settings, dsn)
     pool = await db.create_pool(dsn, min_size=1, max_size=2)
-    ctx = Context(settings, pool, new_http_client())
+    ctx = Context(settings, pool, new_http_client(dev=settings.dev))
     try:
         return await action(ctx)
     finally:
@@ -191,8 +194,8 @@ def cmd_territory_show(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_token_create(settings: Settings, args: argparse.Namespace) -> int:
-    from server.accounts.auth import ACCOUNT_BY_EMAIL
-    from server.routes.api import MAX_TOKEN_NAME, create_token
+    from server.accounts.tokens import MAX_TOKEN_NAME, create_token
+    from server.store.accounts import account_by_email
 
     name = args.name.strip()
     if not name or len(name) > MAX_TOKEN_NAME:
@@ -200,7 +203,7 @@ def cmd_token_create(settings: Settings, args: argparse.Namespace) -> int:
         return 2
 
     async def action(conn: asyncpg.Connection) -> str | None:
-        account = await conn.fetchrow(ACCOUNT_BY_EMAIL, args.email.strip())
+        account = await account_by_email(conn, args.email.strip())
         if account is None:
             return None
         return await create_token(conn, account["id"], name)
@@ -214,137 +217,10 @@ def cmd_token_create(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-IMPORT_CSV_HEADER = (
-    "kind,title,summary,description,themes,place_name,place_address,latitude,longitude,"
-    "website,contact,stage,organisers,start,end,timezone,status,image_url,image_alt"
-)
-IMPORT_CSV_COLUMNS = tuple(IMPORT_CSV_HEADER.split(","))
-IMPORT_CSV_OPTIONAL = ("initiative",)
-"""Accepted too: the IRI of the initiative an event belongs to."""
-_CSV_PLAIN = tuple(
-    "title summary description website contact stage start end timezone status initiative".split()
-)
-
-
-class ImportFileError(ValueError):
-    """The file as a whole cannot be read (not a row's fault)."""
-
-
-def _csv_number(value: str) -> float | None:
-    try:
-        return float(value.replace(",", ".").replace(" ", ""))
-    except ValueError:
-        return None
-
-
-def csv_row_input(cells: dict[str, str]) -> tuple[dict[str, Any], list[str]]:
-    """One CSV row as the editor's input model (empty cells left out), and its problems."""
-    cells = {k: (v or "").strip() for k, v in cells.items() if k}
-    data: dict[str, Any] = {k: cells[k] for k in _CSV_PLAIN if cells.get(k)}
-    problems = []
-    for name in ("themes", "organisers"):
-        items = [part.strip() for part in cells.get(name, "").split("|") if part.strip()]
-        if items:
-            data[name] = items
-    place: dict[str, Any] = {}
-    if cells.get("place_name"):
-        place["name"] = cells["place_name"]
-    if cells.get("place_address"):
-        place["address"] = cells["place_address"]
-    for name in ("latitude", "longitude"):
-        if cells.get(name):
-            number = _csv_number(cells[name])
-            if number is None:
-                problems.append(f"{name}: not a number ({cells[name]!r})")
-            else:
-                place[name] = number
-    if place:
-        data["place"] = place
-    if cells.get("image_url") or cells.get("image_alt"):
-        data["image"] = {k: cells[f"image_{k}"] for k in ("url", "alt") if cells.get(f"image_{k}")}
-    return data, problems
-
-
-def read_import_file(
-    path: str, default_kind: str | None
-) -> list[tuple[int, str | None, dict[str, Any], list[str]]]:
-    """(row number from 1, kind, input, problems) for each item of a JSON or CSV file."""
-    import csv
-    import io
-    import json
-    from pathlib import Path
-
-    try:
-        text = Path(path).read_text("utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ImportFileError(f"cannot read {path}: {exc}") from exc
-    rows: list[tuple[int, str | None, dict[str, Any], list[str]]] = []
-    if path.lower().endswith(".json") or text.lstrip()[:1] in ("[", "{"):
-        try:
-            items = json.loads(text)
-        except ValueError as exc:
-            raise ImportFileError(f"{path} is not valid JSON: {exc}") from exc
-        if isinstance(items, dict):
-            items = [items]
-        if not isinstance(items, list):
-            raise ImportFileError("a JSON import is a list of objects")
-        for number, item in enumerate(items, start=1):
-            if not isinstance(item, dict):
-                rows.append((number, None, {}, ["item: must be a JSON object"]))
-                continue
-            item = dict(item)
-            kind = item.pop("kind", None) or default_kind
-            rows.append((number, kind if isinstance(kind, str) else None, item, []))
-        return rows
-    first = text.split("\n", 1)[0]
-    delimiter = ";" if first.count(";") > first.count(",") else ","
-    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
-    header = [name.strip() for name in reader.fieldnames or []]
-    unknown = [n for n in header if n not in IMPORT_CSV_COLUMNS + IMPORT_CSV_OPTIONAL]
-    if not header or "title" not in header:
-        raise ImportFileError("the CSV file needs a header row with at least a title column")
-    if unknown:
-        raise ImportFileError(f"unknown CSV column(s): {', '.join(unknown)}")
-    reader.fieldnames = header
-    for number, cells in enumerate(reader, start=1):
-        if None in cells:
-            rows.append((number, None, {}, ["row: more cells than columns in the header"]))
-            continue
-        data, problems = csv_row_input(cells)
-        rows.append((number, (cells.get("kind") or "").strip() or default_kind, data, problems))
-    return rows
-
-
-async def import_rows(
-    ctx: Context, rows: list[tuple[int, str | None, dict[str, Any], list[str]]]
-) -> tuple[int, int, list[str]]:
-    """Publish each row like an editor's entry, going on after a bad one:
-    (rows imported, rows failed, error lines `row N: field: problem`)."""
-    from server.publish.objects import InputError, create_local
-
-    imported, failed, errors = 0, 0, []
-    for number, kind, data, problems in rows:
-        if kind not in ("event", "initiative"):
-            problems = [*problems, "kind: event or initiative (a kind column, or --kind)"]
-        messages = problems
-        if not problems:
-            assert kind is not None
-            try:
-                row = await create_local(ctx, kind, data)
-            except InputError as exc:
-                messages = exc.messages
-            except (asyncpg.PostgresError, ValueError) as exc:
-                messages = [f"database: {exc}"]
-            else:
-                imported += 1
-                print(f"row {number}: {kind} {row['iri']}")
-                continue
-        failed += 1
-        errors.extend(f"row {number}: {message}" for message in messages)
-    return imported, failed, errors
-
-
 def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
+    from server.importers.files import ImportFileError, read_import_file
+    from server.importers.publishing import import_rows
+
     try:
         rows = read_import_file(args.file, args.kind)
     except ImportFileError as exc:
@@ -458,6 +334,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--kind", choices=("event", "initiative"), help="kind of the items that do not say"
     )
     importer.set_defaults(func=cmd_import)
+
+    from server.demo.run import add_parser as add_demo_parser
+
+    add_demo_parser(sub)
     return parser
 
 
@@ -465,6 +345,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     logging.getLogger("pgserver").setLevel(logging.WARNING)
     args = build_parser().parse_args(argv)
+    if not getattr(args, "needs_settings", True):  # `demo` sets up its instances' settings
+        return int(args.func(None, args))
     try:
         settings = Settings.from_env()
     except SettingsError as exc:

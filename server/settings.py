@@ -10,12 +10,23 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from federation.vocab import DEFAULT_TIMEZONE
 
 _DOMAIN_RE = re.compile(r"^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]{1,5})?$")
 
 
 class SettingsError(ValueError):
     """A setting has a value the program cannot run with."""
+
+
+def _zone_name(value: str) -> str:
+    try:
+        ZoneInfo(value.strip())
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SettingsError(f"MAILLAGE_TIMEZONE {value!r} is not an IANA time zone") from None
+    return value.strip()
 
 
 def _flag(value: str | None) -> bool:
@@ -32,8 +43,6 @@ class Settings:
     """PostgreSQL DSN; when unset an embedded PostgreSQL runs under `data_dir/postgres`."""
     dev: bool
     """Development mode: plain http and private addresses allowed (local networks, tests)."""
-    territory_slug: str = "territoire"
-    """Slug given to the territory created on first start when none exists yet."""
     max_body_bytes: int = 1_000_000
     """Largest request body an endpoint accepts."""
     retry_base_seconds: float = 60.0
@@ -44,6 +53,12 @@ class Settings:
     """How long a claimed delivery stays reserved to its worker; after a crash, another
     worker takes it over once this has passed (it may then be sent twice: receivers
     de-duplicate by activity id)."""
+    timezone: str = DEFAULT_TIMEZONE
+    """The zone the reader's dates are read in (`from`/`to`, the month grid, "today")."""
+    tile_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+    """Map tiles the reader's browser loads (a Leaflet URL template)."""
+    tile_attribution: str = "© OpenStreetMap contributors"
+    """Credit shown on the map, as the tile provider requires."""
 
     @property
     def scheme(self) -> str:
@@ -75,15 +90,16 @@ class Settings:
             raise SettingsError(
                 f"MAILLAGE_DOMAIN {domain!r} is a local address; that needs MAILLAGE_DEV=1"
             )
-        slug = env.get("MAILLAGE_TERRITORY", "territoire").strip().lower()
         return cls(
             domain=domain,
             data_dir=Path(env.get("MAILLAGE_DATA", "./data")).resolve(),
             database_url=env.get("DATABASE_URL") or None,
             dev=dev,
-            territory_slug=slug,
             max_body_bytes=int(env.get("MAILLAGE_MAX_BODY_BYTES", "1000000")),
             retry_base_seconds=float(env.get("MAILLAGE_RETRY_BASE_SECONDS", "60")),
             worker_poll_seconds=float(env.get("MAILLAGE_WORKER_POLL_SECONDS", "1")),
             delivery_lease_seconds=float(env.get("MAILLAGE_DELIVERY_LEASE_SECONDS", "60")),
+            timezone=_zone_name(env.get("MAILLAGE_TIMEZONE", DEFAULT_TIMEZONE)),
+            tile_url=env.get("MAILLAGE_TILE_URL", cls.tile_url),
+            tile_attribution=env.get("MAILLAGE_TILE_ATTRIBUTION", cls.tile_attribution),
         )

@@ -1,34 +1,50 @@
 """The worker process: processes received activities, fans out and delivers published ones.
 
 Any number of workers can run against one PostgreSQL: every claim is `SKIP LOCKED` with a
-lease. An idle worker sleeps until PostgreSQL notifies it (LISTEN) or its poll interval ends.
+lease. Inside one worker, inbox processing and delivery are two loops running side by side,
+so a batch waiting on slow fetches does not hold back deliveries, nor the reverse. An idle
+loop sleeps until PostgreSQL notifies (LISTEN) or its poll interval ends.
+
+Nothing stops the worker but a signal: a pass that fails (PostgreSQL restarting, a bug)
+is logged and retried with back-off; the pool replaces broken connections, and the LISTEN
+connection is reopened when it drops.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import random
 import signal
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Sequence
 
 import asyncpg
 
-from server.app import prepare_database
 from server.context import Context, new_http_client
-from server.deliver.delivery import Deliverer, fan_out_batch
-from server.publish.outbox import WORK_CHANNEL
+from server.deliver.deliverer import Deliverer
+from server.deliver.fanout import fan_out_batch
 from server.receive.processing import process_inbox_batch
+from server.runtime import prepare_database
 from server.settings import Settings
 from server.store import db
+from server.store.db import WORK_CHANNEL
 
 log = logging.getLogger(__name__)
+
+BACKOFF_FIRST_SECONDS = 0.25
+BACKOFF_CAP_SECONDS = 10.0
 
 
 async def run_worker_once(ctx: Context, deliverer: Deliverer | None = None) -> int:
     """One pass over all kinds of due work; returns how many items were handled."""
     deliverer = deliverer or Deliverer(ctx)
     done = await process_inbox_batch(ctx)
-    done += await fan_out_batch(ctx)
+    done += await deliver_once(ctx, deliverer)
+    return done
+
+
+async def deliver_once(ctx: Context, deliverer: Deliverer) -> int:
+    done = await fan_out_batch(ctx)
     done += await deliverer.run_batch()
     return done
 
@@ -45,51 +61,152 @@ async def drain(ctx: Context, max_rounds: int = 50) -> int:
     return total
 
 
+class Backoff:
+    """Jittered exponential back-off between failed passes, reset by a good one."""
+
+    def __init__(
+        self, first: float = BACKOFF_FIRST_SECONDS, cap: float = BACKOFF_CAP_SECONDS
+    ) -> None:
+        self.first = first
+        self.cap = cap
+        self.failures = 0
+
+    def reset(self) -> None:
+        self.failures = 0
+
+    def next_delay(self) -> float:
+        self.failures += 1
+        delay: float = min(self.cap, self.first * 2.0 ** (self.failures - 1))
+        return delay * random.uniform(0.8, 1.2)
+
+
+async def _sleep_unless(stop: asyncio.Event, seconds: float, *events: asyncio.Event) -> None:
+    """Sleep up to `seconds`, waking early when `stop` or any of `events` is set."""
+    waiters = [asyncio.ensure_future(e.wait()) for e in (stop, *events)]
+    try:
+        await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter in waiters:
+            waiter.cancel()
+
+
+async def work_loop(
+    name: str,
+    step: Callable[[], Awaitable[int]],
+    wake: asyncio.Event,
+    stop: asyncio.Event,
+    poll_seconds: float,
+) -> None:
+    """Run `step` until `stop`: at once again while it finds work, else after a
+    notification or `poll_seconds`; after a failure, after a back-off."""
+    backoff = Backoff()
+    while not stop.is_set():
+        wake.clear()
+        try:
+            done = await step()
+        except Exception as exc:  # the loop must outlive any one pass
+            delay = backoff.next_delay()
+            log.warning("%s pass failed, retrying in %.1f s: %r", name, delay, exc)
+            await _sleep_unless(stop, delay)
+            continue
+        backoff.reset()
+        if not done:
+            await _sleep_unless(stop, poll_seconds, wake)
+
+
+class Listener:
+    """The LISTEN connection, reopened with back-off whenever it drops. Each notification
+    (and each reconnection, as notifications may have been missed) sets every `wakes`."""
+
+    def __init__(self, dsn: str, wakes: Sequence[asyncio.Event]) -> None:
+        self.dsn = dsn
+        self.wakes = wakes
+        self.dropped = asyncio.Event()
+        self.conn: asyncpg.Connection | None = None
+
+    def _wake(self, *_: object) -> None:
+        for event in self.wakes:
+            event.set()
+
+    def _lost(self, *_: object) -> None:
+        self.dropped.set()
+
+    async def connect(self) -> None:
+        conn = await asyncpg.connect(self.dsn)
+        conn.add_termination_listener(self._lost)
+        await conn.add_listener(WORK_CHANNEL, self._wake)
+        self.conn = conn
+        self.dropped.clear()
+        self._wake()
+
+    async def run(self, stop: asyncio.Event, check_seconds: float) -> None:
+        backoff = Backoff()
+        while not stop.is_set():
+            if self.conn is None or self.conn.is_closed():
+                await self.close()
+                try:
+                    await self.connect()
+                    backoff.reset()
+                    log.info("listening for work again")
+                except Exception as exc:
+                    delay = backoff.next_delay()
+                    log.warning("cannot LISTEN, retrying in %.1f s: %r", delay, exc)
+                    await _sleep_unless(stop, delay)
+                    continue
+            await _sleep_unless(stop, check_seconds, self.dropped)
+
+    async def close(self) -> None:
+        conn, self.conn = self.conn, None
+        if conn is None:
+            return
+        try:
+            await asyncio.wait_for(conn.close(), timeout=2)
+        except Exception as exc:  # a dead connection may not close cleanly: drop it
+            log.debug("closing the LISTEN connection: %r", exc)
+            conn.terminate()
+
+
+async def serve(ctx: Context, stop: asyncio.Event, *, dsn: str | None = None) -> None:
+    """Inbox processing and delivery as two loops side by side until `stop`, woken by the
+    LISTEN connection when `dsn` is given (else by their poll interval alone)."""
+    inbox_wake, deliver_wake = asyncio.Event(), asyncio.Event()
+    poll = ctx.settings.worker_poll_seconds
+    deliverer = Deliverer(ctx)
+    loops = [
+        work_loop("inbox", lambda: process_inbox_batch(ctx), inbox_wake, stop, poll),
+        work_loop("delivery", lambda: deliver_once(ctx, deliverer), deliver_wake, stop, poll),
+    ]
+    listener = Listener(dsn, [inbox_wake, deliver_wake]) if dsn else None
+    if listener is not None:
+        loops.append(listener.run(stop, check_seconds=max(poll, 1.0)))
+    try:
+        await asyncio.gather(*loops)
+    finally:
+        if listener is not None:
+            await listener.close()
+
+
 async def run_worker(settings: Settings, *, once: bool = False) -> None:
     dsn = db.resolve_dsn(settings)
     await prepare_database(settings, dsn)
-    pool = await db.create_pool(dsn, min_size=2, max_size=10)
-    ctx = Context(settings, pool, new_http_client())
-    wake = asyncio.Event()
+    # No floor of open connections: after a PostgreSQL restart the pool reconnects on demand
+    # instead of retrying (and logging tracebacks) in the background.
+    pool = await db.create_pool(dsn, min_size=0, max_size=10)
+    ctx = Context(settings, pool, new_http_client(dev=settings.dev))
     stop = asyncio.Event()
-    listener: asyncpg.Connection = await asyncpg.connect(dsn)
-
-    def notified(*_: object) -> None:
-        wake.set()
-
-    await listener.add_listener(WORK_CHANNEL, notified)
     loop = asyncio.get_running_loop()
-    stoppers: list[Callable[[], None]] = []
-    for sig in (signal.SIGINT, signal.SIGTERM):
+    signals = (signal.SIGINT, signal.SIGTERM)
+    for sig in signals:
         loop.add_signal_handler(sig, stop.set)
-        stoppers.append(lambda sig=sig: loop.remove_signal_handler(sig))
     log.info("worker started")
     try:
         if once:
             await drain(ctx)
             return
-        deliverer = Deliverer(ctx)
-        while not stop.is_set():
-            wake.clear()
-            try:
-                done = await run_worker_once(ctx, deliverer)
-            except (OSError, asyncpg.PostgresError) as exc:
-                log.warning("worker pass failed, retrying: %s", exc)
-                done = 0
-            if done:
-                continue
-            sleeper = asyncio.ensure_future(wake.wait())
-            stopper = asyncio.ensure_future(stop.wait())
-            await asyncio.wait(
-                {sleeper, stopper}, timeout=settings.worker_poll_seconds,
-                return_when=asyncio.FIRST_COMPLETED,
-            )
-            sleeper.cancel()
-            stopper.cancel()
+        await serve(ctx, stop, dsn=dsn)
     finally:
-        for remove in stoppers:
-            remove()
-        await listener.close()
+        for sig in signals:
+            loop.remove_signal_handler(sig)
         await ctx.http.aclose()
         await pool.close()
         log.info("worker stopped")

@@ -22,12 +22,14 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 
+from server.actors import keys
 from server.app import create_app
 from server.context import Context
 from server.settings import Settings
 from server.store import db
 from server.store.migrate import apply_migrations
 from server.worker import drain
+from tests.keypool import POOL, KeyDealer
 from tests.network import Network
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -134,9 +136,18 @@ def dev_settings(domain: str, data_dir: Path, **overrides: Any) -> Settings:
     return Settings.from_env(env)
 
 
+@pytest.fixture(autouse=True)
+def key_dealer(monkeypatch: pytest.MonkeyPatch) -> KeyDealer:
+    """Every test draws actor keys from the run's pool (see tests/keypool.py): distinct within
+    the test, generated once per run instead of once per instance."""
+    dealer = POOL.dealer()
+    monkeypatch.setattr(keys, "key_source", dealer.new_keys)
+    return dealer
+
+
 @pytest.fixture
-def network() -> Network:
-    return Network()
+def network(key_dealer: KeyDealer) -> Network:
+    return Network(rsa_keys=key_dealer.rsa_key)
 
 
 @pytest.fixture
@@ -168,11 +179,12 @@ async def with_territory(
     **fields: Any,
 ) -> Instance:
     """As after `maillage territory set` (fields left out stay as they are)."""
+    from server.actors.local import set_territory
     from server.store import actors as store
 
     conn = await instance.connect()
     try:
-        await store.set_territory(
+        await set_territory(
             conn,
             instance.settings.base_url,
             instance.settings.domain,

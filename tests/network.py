@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,13 +22,22 @@ from federation.httpsig import HttpSignatureAuth, PublicKeyInfo, verify_request
 from federation.remote_actor import parse_actor
 
 
+def _fresh_rsa_key() -> rsa.RSAPrivateKey:
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
 class Network(httpx.AsyncBaseTransport):
     """Routes each request to the app registered for its host[:port]; others fail to connect."""
 
-    def __init__(self) -> None:
+    def __init__(self, rsa_keys: Callable[[], rsa.RSAPrivateKey] | None = None) -> None:
         self.hosts: dict[str, httpx.ASGITransport] = {}
         self.down: set[str] = set()
         self.requests: list[httpx.Request] = []
+        self._rsa_keys = rsa_keys or _fresh_rsa_key
+
+    def new_rsa_key(self) -> rsa.RSAPrivateKey:
+        """A key for a fake peer: from the test run's pool when the harness gave one."""
+        return self._rsa_keys()
 
     def add(self, host: str, app: Any) -> None:
         self.hosts[host] = httpx.ASGITransport(app=app)
@@ -55,9 +65,12 @@ class FakeMastodon:
     received: list[dict[str, Any]] = field(default_factory=list)
     verified_schemes: list[str] = field(default_factory=list)
     refuse_status: int | None = None
+    documents: dict[str, Any] = field(default_factory=dict)
+    """Anything else this host serves, by path: AS2 documents (dicts, lists, even NaN), or
+    bytes as they are. Tests put hostile outboxes and objects here."""
 
     def __post_init__(self) -> None:
-        self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        self.key = self.network.new_rsa_key()
         self.actor_id = f"https://{self.host}/users/{self.username}"
         self.network.add(self.host, self.app())
 
@@ -110,11 +123,27 @@ class FakeMastodon:
             self.verified_schemes.append(verified.scheme)
             return Response(status_code=202)
 
+        async def webfinger(request: Request) -> Response:
+            if request.query_params.get("resource") != f"acct:{self.username}@{self.host}":
+                return JSONResponse({"error": "not found"}, status_code=404)
+            link = {"rel": "self", "type": "application/activity+json", "href": self.actor_id}
+            subject = f"acct:{self.username}@{self.host}"
+            return JSONResponse({"subject": subject, "links": [link]})
+
+        async def document(request: Request) -> Response:
+            doc = self.documents.get(request.url.path)
+            if doc is None:
+                return JSONResponse({"error": "not found"}, status_code=404)
+            body = doc if isinstance(doc, bytes) else json.dumps(doc, allow_nan=True).encode()
+            return Response(body, media_type="application/activity+json")
+
         return Starlette(
             routes=[
                 Route(f"/users/{self.username}", actor),
                 Route("/inbox", inbox, methods=["POST"]),
                 Route(f"/users/{self.username}/inbox", inbox, methods=["POST"]),
+                Route("/.well-known/webfinger", webfinger),
+                Route("/{path:path}", document),
             ]
         )
 

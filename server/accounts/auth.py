@@ -27,6 +27,7 @@ from starlette.responses import RedirectResponse, Response
 from server.accounts.passwords import hash_password, verify_password
 from server.http.responses import N_, error_response
 from server.settings import Settings
+from server.store import accounts, sessions
 
 SESSION_COOKIE = "maillage_session"
 LOGIN_CSRF_COOKIE = "maillage_login_csrf"
@@ -34,21 +35,6 @@ SESSION_LIFETIME = timedelta(days=14)
 CSRF_FIELD = "csrf"
 MAX_EMAIL = 320
 MAX_PASSWORD = 1024
-
-ACCOUNT_BY_EMAIL = (
-    "SELECT id, email, password_hash, role FROM accounts WHERE lower(email) = lower($1)"
-)
-INSERT_SESSION = """
-INSERT INTO sessions (token_hash, account_id, csrf_token, expires_at)
-VALUES ($1, $2, $3, now() + $4::interval)
-"""
-SESSION_ACCOUNT = """
-SELECT a.id, a.email, a.role, s.csrf_token, s.token_hash, s.expires_at
-FROM sessions s JOIN accounts a ON a.id = s.account_id
-WHERE s.token_hash = $1 AND s.expires_at > now()
-"""
-DELETE_SESSION = "DELETE FROM sessions WHERE token_hash = $1"
-DELETE_EXPIRED = "DELETE FROM sessions WHERE expires_at <= now()"
 
 CSRF_MESSAGE = N_(
     "This form has expired or did not come from this site. Reload the page and try again."
@@ -84,7 +70,7 @@ async def authenticate(
     if not email or not password or len(email) > MAX_EMAIL or len(password) > MAX_PASSWORD:
         await asyncio.to_thread(verify_password, _dummy_hash(), password[:MAX_PASSWORD] or "x")
         return None
-    row = await conn.fetchrow(ACCOUNT_BY_EMAIL, email)
+    row = await accounts.account_by_email(conn, email)
     stored = row["password_hash"] if row is not None else _dummy_hash()
     ok = await asyncio.to_thread(verify_password, stored, password)
     return row if ok and row is not None else None
@@ -93,11 +79,16 @@ async def authenticate(
 async def open_session(conn: asyncpg.Connection, account_id: int) -> str:
     """Record a new session; return the token for the cookie (never stored as is)."""
     token = secrets.token_urlsafe(32)
-    await conn.execute(DELETE_EXPIRED)
-    await conn.execute(
-        INSERT_SESSION, hash_token(token), account_id, secrets.token_urlsafe(32), SESSION_LIFETIME
+    await sessions.delete_expired(conn)
+    await sessions.insert_session(
+        conn, hash_token(token), account_id, secrets.token_urlsafe(32), SESSION_LIFETIME
     )
     return token
+
+
+async def discard_session(conn: asyncpg.Connection, token: str) -> None:
+    """End the session of a cookie's token (unknown tokens are ignored)."""
+    await sessions.delete_session(conn, hash_token(token))
 
 
 def set_session_cookie(response: Response, settings: Settings, token: str) -> None:
@@ -149,7 +140,7 @@ async def current_session(request: Request) -> asyncpg.Record | None:
     token = request.cookies.get(SESSION_COOKIE)
     if token and len(token) <= 256:
         async with request.app.state.pool.acquire() as conn:
-            row = await conn.fetchrow(SESSION_ACCOUNT, hash_token(token))
+            row = await sessions.session_account(conn, hash_token(token))
     request.state.maillage_session = row
     return row
 
@@ -163,7 +154,7 @@ async def close_session(request: Request) -> None:
     token = request.cookies.get(SESSION_COOKIE)
     if token:
         async with request.app.state.pool.acquire() as conn:
-            await conn.execute(DELETE_SESSION, hash_token(token))
+            await discard_session(conn, token)
     request.state.maillage_session = None
 
 

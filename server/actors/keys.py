@@ -6,6 +6,7 @@ kept in memory for the life of the process and PEM is never parsed per request.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -23,9 +24,18 @@ class NewKeys:
     """multibase/multicodec-encoded Ed25519 private key (bovine's format)."""
 
 
-def generate_keys() -> NewKeys:
+def fresh_keys() -> NewKeys:
     public_pem, private_pem = generate_rsa_public_private_key()
     return NewKeys(public_pem, private_pem, generate_ed25519_private_key())
+
+
+key_source: Callable[[], NewKeys] = fresh_keys
+"""Where new actors' keys come from: always `fresh_keys` in production; the test suite swaps
+in a pool of pre-made keys (tests/keypool.py), since RSA generation costs ~50 ms a key."""
+
+
+def generate_keys() -> NewKeys:
+    return key_source()
 
 
 @lru_cache(maxsize=64)

@@ -7,9 +7,9 @@ from html import escape
 import asyncpg
 
 from federation.actor import ActorProfile, ActorUrls, Place
+from federation.vocab import utc_timestamp
 from server.actors.keys import ed25519_public_multibase
 from server.settings import Settings
-from server.store.actors import iso
 
 
 def text_to_html(text: str) -> str:
@@ -29,7 +29,7 @@ def actor_urls(row: asyncpg.Record, settings: Settings) -> ActorUrls:
 def profile_of(row: asyncpg.Record, settings: Settings) -> ActorProfile:
     place = None
     if row["place_name"]:
-        place = Place(row["place_name"], row["latitude"], row["longitude"])
+        place = Place(row["place_name"], latitude=row["latitude"], longitude=row["longitude"])
     return ActorProfile(
         type=row["type"],
         username=row["username"],
@@ -40,7 +40,7 @@ def profile_of(row: asyncpg.Record, settings: Settings) -> ActorProfile:
         ed25519_multibase=ed25519_public_multibase(row["ed25519_private"]),
         icon_url=f"{settings.base_url}/static/territory.png",
         image_url=f"{settings.base_url}/static/banner.png",
-        published=iso(row["created_at"]),
+        published=utc_timestamp(row["created_at"]),
         manually_approves=row["manually_approves"],
         discoverable=row["discoverable"],
         place=place,

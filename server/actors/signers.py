@@ -21,10 +21,7 @@ class Signers:
         cache_key = f"{actor_iri} {rfc9421}"
         signer = self._keys.get(cache_key)
         if signer is None:
-            row = await conn.fetchrow(
-                "SELECT public_key_id, private_key_pem FROM actors WHERE iri = $1 AND local",
-                actor_iri,
-            )
+            row = await store.local_signing_key(conn, actor_iri)
             if row is None:
                 raise LookupError(f"{actor_iri} is not a local actor")
             signer = HttpSignatureAuth(

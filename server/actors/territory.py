@@ -6,6 +6,7 @@ import asyncpg
 
 from federation import activities
 from federation.actor import actor_document
+from server.actors.local import set_territory
 from server.actors.profiles import profile_of
 from server.publish.outbox import new_activity_id, publish
 from server.settings import Settings
@@ -19,7 +20,7 @@ async def set_and_announce(
     refreshes its copy of the profile (Mastodon does on `Update` of an actor)."""
     async with conn.transaction():
         existed = await store.territory(conn) is not None
-        row = await store.set_territory(conn, settings.base_url, settings.domain, slug, fields)
+        row = await set_territory(conn, settings.base_url, settings.domain, slug, fields)
         if existed:
             document = actor_document(profile_of(row, settings))
             update = activities.update_actor(new_activity_id(settings.base_url), document)

@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
 from federation.negotiation import wants_activity_json
+from federation.validation import is_http_url
 from server.http.i18n import LOCALES, format_day, negotiate, translations
 from server.settings import Settings
 
@@ -35,6 +36,7 @@ def build_environments() -> dict[str, Environment]:
         )
         env.install_gettext_translations(translations(locale), newstyle=True)  # type: ignore[attr-defined]
         env.globals["day"] = partial(format_day, locale=locale)
+        env.tests["http_url"] = is_http_url  # `{% if url is http_url %}`: no javascript: links
         envs[locale] = env
     return envs
 
@@ -58,6 +60,8 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
     locale = request_locale(request)
     settings: Settings = request.app.state.settings
     env: Environment = request.app.state.jinja[locale]
+    context.setdefault("signed_in", getattr(request.state, "maillage_session", None))
+    context.setdefault("current_path", request.url.path)
     html = env.get_template(template).render(locale=locale, domain=settings.domain, **context)
     response = HTMLResponse(html, status_code=status_code)
     if request.query_params.get("lang") in LOCALES:

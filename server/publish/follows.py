@@ -17,32 +17,12 @@ from server.context import Context
 from server.publish.outbox import new_activity_id, publish
 from server.receive.remote import fetch_actor, resolve_handle
 from server.store import actors as store
+from server.store import follows as follows_table
+from server.store import inbox_log
 
 
 class FollowError(Exception):
     """What went wrong, in words an administrator can act on."""
-
-
-UPSERT_FOLLOW = """
-INSERT INTO follows (follower_iri, followee_iri, state, activity_iri)
-VALUES ($1, $2, $3, $4)
-ON CONFLICT (follower_iri, followee_iri) DO UPDATE
-SET state = EXCLUDED.state, activity_iri = EXCLUDED.activity_iri, updated_at = now()
-"""
-FOLLOW_ROW = "SELECT * FROM follows WHERE follower_iri = $1 AND followee_iri = $2"
-DELETE_FOLLOW = "DELETE FROM follows WHERE follower_iri = $1 AND followee_iri = $2"
-RECEIVED_FOLLOW = "SELECT raw FROM inbox_log WHERE activity_iri = $1"
-
-FOLLOW_LIST = """
-SELECT f.follower_iri, f.followee_iri, f.state, f.created_at,
-       a.name, a.username, a.domain, a.url
-FROM follows f
-LEFT JOIN actors a ON a.iri = (CASE WHEN $2 THEN f.follower_iri ELSE f.followee_iri END)
-WHERE (CASE WHEN $2 THEN f.followee_iri ELSE f.follower_iri END) = $1
-  AND f.state = ANY($3::text[])
-ORDER BY f.id DESC
-LIMIT 500
-"""
 
 
 @dataclass(frozen=True)
@@ -74,13 +54,13 @@ async def follow(ctx: Context, handle: str) -> str:
         local = await _territory(conn)
         if actor.iri == local["iri"]:
             raise FollowError("a territory cannot follow itself")
-        existing = await conn.fetchrow(FOLLOW_ROW, local["iri"], actor.iri)
+        existing = await follows_table.follow_row(conn, local["iri"], actor.iri)
         if existing is not None and existing["state"] == "accepted":
             raise FollowError(f"already following {actor.handle}")
         activity = activities.follow(
             new_activity_id(ctx.settings.base_url), local["iri"], actor.iri
         )
-        await conn.execute(UPSERT_FOLLOW, local["iri"], actor.iri, "pending", activity["id"])
+        await follows_table.record_follow(conn, local["iri"], actor.iri, "pending", activity["id"])
         await publish(conn, activity, recipients=[actor.iri])
     return actor.iri
 
@@ -88,13 +68,13 @@ async def follow(ctx: Context, handle: str) -> str:
 async def unfollow(ctx: Context, actor_iri: str) -> None:
     async with ctx.pool.acquire() as conn, conn.transaction():
         local = await _territory(conn)
-        row = await conn.fetchrow(FOLLOW_ROW, local["iri"], actor_iri)
+        row = await follows_table.follow_row(conn, local["iri"], actor_iri)
         if row is None:
             raise FollowError(f"not following {actor_iri}")
         follow_activity: dict[str, Any] = activities.follow(
             row["activity_iri"] or new_activity_id(ctx.settings.base_url), local["iri"], actor_iri
         )
-        await conn.execute(DELETE_FOLLOW, local["iri"], actor_iri)
+        await follows_table.delete_follow(conn, local["iri"], actor_iri)
         undo_id = new_activity_id(ctx.settings.base_url)
         undo = activities.undo(undo_id, local["iri"], follow_activity)
         await publish(conn, undo, recipients=[actor_iri])
@@ -104,20 +84,20 @@ async def answer_request(ctx: Context, follower_iri: str, *, accept: bool) -> No
     """Approve or refuse a pending follow request (or remove an accepted follower)."""
     async with ctx.pool.acquire() as conn, conn.transaction():
         local = await _territory(conn)
-        row = await conn.fetchrow(FOLLOW_ROW, follower_iri, local["iri"])
+        row = await follows_table.follow_row(conn, follower_iri, local["iri"])
         if row is None:
             raise FollowError(f"no follow request from {follower_iri}")
-        raw = await conn.fetchval(RECEIVED_FOLLOW, row["activity_iri"])
+        raw = await inbox_log.received_raw(conn, row["activity_iri"])
         follow_activity = raw or activities.follow(
             row["activity_iri"] or new_activity_id(ctx.settings.base_url), follower_iri,
             local["iri"],
         )
         if accept:
-            await conn.execute(
-                UPSERT_FOLLOW, follower_iri, local["iri"], "accepted", row["activity_iri"]
+            await follows_table.record_follow(
+                conn, follower_iri, local["iri"], "accepted", row["activity_iri"]
             )
         else:
-            await conn.execute(DELETE_FOLLOW, follower_iri, local["iri"])
+            await follows_table.delete_follow(conn, follower_iri, local["iri"])
         answer = activities.answer_follow(
             "Accept" if accept else "Reject",
             new_activity_id(ctx.settings.base_url),
@@ -129,7 +109,10 @@ async def answer_request(ctx: Context, follower_iri: str, *, accept: bool) -> No
 
 async def follow_lists(conn: asyncpg.Connection, local_iri: str) -> FollowLists:
     return FollowLists(
-        requests=list(await conn.fetch(FOLLOW_LIST, local_iri, True, ["pending"])),
-        followers=list(await conn.fetch(FOLLOW_LIST, local_iri, True, ["accepted"])),
-        following=list(await conn.fetch(FOLLOW_LIST, local_iri, False, ["accepted", "pending"])),
+        requests=await follows_table.follow_list(conn, local_iri, followers=True,
+                                                 states=["pending"]),
+        followers=await follows_table.follow_list(conn, local_iri, followers=True,
+                                                  states=["accepted"]),
+        following=await follows_table.follow_list(conn, local_iri, followers=False,
+                                                  states=["accepted", "pending"]),
     )

@@ -7,7 +7,9 @@ Each change is one transaction: the `objects` row and the activity that announce
 from __future__ import annotations
 
 import html
+import mimetypes
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -15,57 +17,45 @@ from zoneinfo import ZoneInfo
 import asyncpg
 import nh3
 
+from federation import activities
 from federation import objects as vocab
-from federation.validation import validate_event_input, validate_initiative_input
-from federation.vocab import AS_CONTEXT, PUBLIC
+from federation.validation import Issue, check_event_input, check_initiative_input
+from federation.vocab import AS_CONTEXT, DEFAULT_TIMEZONE, PUBLIC, utc_timestamp
 from server.context import Context
 from server.publish.outbox import new_activity_id, publish
+from server.publish.series import series_inputs
 from server.store import actors as store
+from server.store import object_history
+from server.store import objects as objects_table
+from server.store.objects import ObjectRow
 
 
 class InputError(Exception):
-    """What is wrong with an editor's input: one `field: problem` line per fault."""
+    """What is wrong with an editor's input: one `field: problem` line per fault
+    (`messages`, for scripts and the API) and the same as `issues`, for pages to word in
+    the reader's language."""
 
-    def __init__(self, messages: list[str]) -> None:
+    def __init__(self, messages: list[str], issues: list[Issue] | None = None) -> None:
         super().__init__("; ".join(messages))
         self.messages = messages
+        self.issues = issues if issues is not None else [Issue("", "invalid", None, m)
+                                                         for m in messages]
 
 
-UPSERT_OBJECT = """
-INSERT INTO objects (iri, kind, local, actor_iri, url, title, summary, content_html, themes,
-                     place_name, place_address, latitude, longitude, online_url, start_time,
-                     end_time, timezone, status, initiative_iri, image_url, image_alt, website,
-                     contact, stage, input, document, published, updated)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19,
-        $20, $21, $22, $23, $24, $25, $26, $27, $28)
-ON CONFLICT (iri) DO UPDATE SET
-    kind = EXCLUDED.kind, url = EXCLUDED.url, title = EXCLUDED.title,
-    summary = EXCLUDED.summary, content_html = EXCLUDED.content_html, themes = EXCLUDED.themes,
-    place_name = EXCLUDED.place_name, place_address = EXCLUDED.place_address,
-    latitude = EXCLUDED.latitude, longitude = EXCLUDED.longitude,
-    online_url = EXCLUDED.online_url, start_time = EXCLUDED.start_time,
-    end_time = EXCLUDED.end_time, timezone = EXCLUDED.timezone, status = EXCLUDED.status,
-    initiative_iri = EXCLUDED.initiative_iri, image_url = EXCLUDED.image_url,
-    image_alt = EXCLUDED.image_alt, website = EXCLUDED.website, contact = EXCLUDED.contact,
-    stage = EXCLUDED.stage, input = EXCLUDED.input, document = EXCLUDED.document,
-    updated = EXCLUDED.updated, deleted_at = NULL
-WHERE objects.actor_iri = EXCLUDED.actor_iri AND objects.local = EXCLUDED.local
-RETURNING *
-"""
-LOCAL_BY_ID = "SELECT * FROM objects WHERE id = $1 AND local AND deleted_at IS NULL"
-LIST_LOCAL = """
-SELECT * FROM objects WHERE local AND deleted_at IS NULL ORDER BY published DESC, id DESC LIMIT $1
-"""
-MARK_DELETED = """
-UPDATE objects SET deleted_at = now(), document = $2, input = NULL WHERE id = $1
-"""
+@dataclass(frozen=True)
+class Author:
+    """Who makes a change, for the item's history (None from the CLI importer)."""
+
+    account_id: int | None
+    email: str
+
+
+SERIES_FIELDS = ("series", "series_index")
+"""Kept in the input of each event of a series, set by the service, never by the editor."""
 
 
 def context_url(base_url: str) -> str:
     return f"{base_url}/ns/maillage.jsonld"
-
-
-DEFAULT_ZONE = "Europe/Paris"
 
 
 def _when(value: Any, zone: ZoneInfo) -> datetime | None:
@@ -84,13 +74,20 @@ def normalise_input(kind: str, data: dict[str, Any]) -> dict[str, Any]:
         raise InputError([f"kind: must be event or initiative, not {kind!r}"])
     clean = {k: v for k, v in data.items() if v not in (None, "", [], {})}
     if kind == "event":
-        clean.setdefault("timezone", DEFAULT_ZONE)
+        clean.setdefault("timezone", DEFAULT_TIMEZONE)
         clean.setdefault("status", "confirmed")
-    validate = validate_event_input if kind == "event" else validate_initiative_input
-    problems = validate(clean)
-    if problems:
-        raise InputError(problems)
+    check = check_event_input if kind == "event" else check_initiative_input
+    issues = check(clean)
+    if issues:
+        raise InputError([str(issue) for issue in issues], issues)
     return clean
+
+
+def changed_fields(before: dict[str, Any] | None, after: dict[str, Any]) -> list[str]:
+    """The input fields whose value differs, for the history."""
+    before = before or {}
+    names = (set(before) | set(after)) - set(SERIES_FIELDS)
+    return sorted(name for name in names if before.get(name) != after.get(name))
 
 
 def _address(value: Any) -> vocab.PostalAddress | None:
@@ -107,6 +104,13 @@ def _address(value: Any) -> vocab.PostalAddress | None:
     return None
 
 
+def image_media_type(url: str) -> str | None:
+    """`image/png` for a `.png` address…: receivers (ours among them) keep a `Document`
+    attachment as the picture only when its `mediaType` says it is one."""
+    guessed = mimetypes.guess_type(url)[0]
+    return guessed if guessed and guessed.startswith("image/") else None
+
+
 def local_object(
     kind: str,
     data: dict[str, Any],
@@ -118,7 +122,7 @@ def local_object(
     updated: datetime | None,
 ) -> vocab.LocalObject:
     place = data.get("place") or None
-    zone = ZoneInfo(data.get("timezone") or DEFAULT_ZONE)
+    zone = ZoneInfo(data.get("timezone") or DEFAULT_TIMEZONE)
     image = data.get("image") or None
     return vocab.LocalObject(
         kind=kind,
@@ -141,7 +145,8 @@ def local_object(
             longitude=place.get("longitude"),
         ) if place else None,
         image=vocab.Image(
-            url=image["url"], media_type=None, alt=image.get("alt", ""), focal_point=None
+            url=image["url"], media_type=image_media_type(image["url"]),
+            alt=image.get("alt", ""), focal_point=None,
         ) if image else None,
         published=published,
         updated=updated,
@@ -154,6 +159,8 @@ def local_object(
         timezone=data.get("timezone") if kind == "event" else None,
         status=data.get("status", "confirmed"),
         initiative=data.get("initiative"),
+        online_url=data.get("online_url") if kind == "event" else None,
+        all_day=bool(data.get("all_day")),
     )
 
 
@@ -161,32 +168,42 @@ async def _save(
     conn: asyncpg.Connection, obj: vocab.LocalObject, document: dict[str, Any],
     data: dict[str, Any] | None, *, local: bool, online_url: str | None = None,
 ) -> asyncpg.Record:
-    place = obj.place
-    address = place.address.one_line() if place and place.address else None
-    row = await conn.fetchrow(
-        UPSERT_OBJECT, obj.id, obj.kind, local, obj.actor, obj.url, obj.title, obj.summary,
-        obj.content_html, list(obj.themes), place.name if place else None, address,
-        place.latitude if place else None, place.longitude if place else None, online_url,
-        obj.start, obj.end, obj.timezone,
-        obj.status if obj.kind == "event" else None, obj.initiative,
-        obj.image.url if obj.image else None, obj.image.alt if obj.image else None,
-        obj.website, obj.contact, obj.stage, data, document, obj.published, obj.updated,
+    row = await objects_table.upsert_object(
+        conn, _local_row(obj, document, data, local=local, online_url=online_url)
     )
     if row is None:
         raise PermissionError(f"{obj.id} belongs to another actor")
     return row
 
 
-def _activity(base_url: str, kind: str, actor: str, obj: dict[str, Any]) -> dict[str, Any]:
+def _place_columns(place: vocab.Place | None) -> dict[str, Any]:
     return {
-        "@context": obj.get("@context", AS_CONTEXT),
-        "id": new_activity_id(base_url),
-        "type": kind,
-        "actor": actor,
-        "object": {k: v for k, v in obj.items() if k != "@context"},
-        "to": obj.get("to", [PUBLIC]),
-        "cc": obj.get("cc", []),
+        "place_name": place.name if place else None,
+        "place_address": place.address.one_line() if place and place.address else None,
+        "latitude": place.latitude if place else None,
+        "longitude": place.longitude if place else None,
     }
+
+
+def _local_row(
+    obj: vocab.LocalObject, document: dict[str, Any], data: dict[str, Any] | None, *,
+    local: bool, online_url: str | None,
+) -> ObjectRow:
+    return ObjectRow(
+        iri=obj.id, kind=obj.kind, local=local, actor_iri=obj.actor, url=obj.url,
+        title=obj.title, summary=obj.summary, content_html=obj.content_html,
+        themes=list(obj.themes), **_place_columns(obj.place), online_url=online_url,
+        start_time=obj.start, end_time=obj.end, timezone=obj.timezone,
+        status=obj.status if obj.kind == "event" else None, initiative_iri=obj.initiative,
+        image_url=obj.image.url if obj.image else None,
+        image_alt=obj.image.alt if obj.image else None,
+        website=obj.website, contact=obj.contact, stage=obj.stage, input=data,
+        document=document, published=obj.published, updated=obj.updated,
+    )
+
+
+def _activity(base_url: str, kind: str, actor: str, obj: dict[str, Any]) -> dict[str, Any]:
+    return activities.about_object(kind, new_activity_id(base_url), actor, obj)
 
 
 async def _territory(conn: asyncpg.Connection) -> asyncpg.Record:
@@ -196,66 +213,160 @@ async def _territory(conn: asyncpg.Connection) -> asyncpg.Record:
     return row
 
 
-async def create_local(ctx: Context, kind: str, data: dict[str, Any]) -> asyncpg.Record:
-    clean = normalise_input(kind, data)
-    base = ctx.settings.base_url
-    async with ctx.pool.acquire() as conn, conn.transaction():
-        territory = await _territory(conn)
-        obj = local_object(
-            kind, clean, iri=f"{base}/objects/{uuid.uuid4()}", actor=territory["iri"],
-            followers=territory["followers"], published=datetime.now(UTC), updated=None,
-        )
-        document = vocab.to_as2(obj, context_url=context_url(base))
-        row = await _save(conn, obj, document, clean, local=True)
-        await publish(conn, _activity(base, "Create", territory["iri"], document),
-                      to_followers=True, public=True)
+async def _record(
+    conn: asyncpg.Connection, object_id: int, by: Author | None, action: str,
+    changed: list[str],
+) -> None:
+    await object_history.record(
+        conn, object_id, by.account_id if by else None, by.email if by else None, action,
+        changed,
+    )
+
+
+async def _create(
+    conn: asyncpg.Connection, base: str, kind: str, clean: dict[str, Any], by: Author | None,
+    action: str = "create",
+) -> asyncpg.Record:
+    territory = await _territory(conn)
+    obj = local_object(
+        kind, clean, iri=f"{base}/objects/{uuid.uuid4()}", actor=territory["iri"],
+        followers=territory["followers"], published=datetime.now(UTC), updated=None,
+    )
+    document = vocab.to_as2(obj, context_url=context_url(base))
+    row = await _save(conn, obj, document, clean, local=True, online_url=obj.online_url)
+    await publish(conn, _activity(base, "Create", territory["iri"], document),
+                  to_followers=True, public=True)
+    await _record(conn, row["id"], by, action, sorted(clean))
     return row
 
 
-async def update_local(ctx: Context, object_id: int, data: dict[str, Any]) -> asyncpg.Record:
-    base = ctx.settings.base_url
-    async with ctx.pool.acquire() as conn, conn.transaction():
-        existing = await conn.fetchrow(LOCAL_BY_ID, object_id)
-        if existing is None:
-            raise LookupError(f"no local object {object_id}")
-        clean = normalise_input(existing["kind"], data)
-        territory = await _territory(conn)
-        obj = local_object(
-            existing["kind"], clean, iri=existing["iri"], actor=territory["iri"],
-            followers=territory["followers"], published=existing["published"],
-            updated=datetime.now(UTC),
-        )
-        document = vocab.to_as2(obj, context_url=context_url(base))
-        row = await _save(conn, obj, document, clean, local=True)
-        await publish(conn, _activity(base, "Update", territory["iri"], document),
-                      to_followers=True)
+async def _update(
+    conn: asyncpg.Connection, base: str, existing: asyncpg.Record, clean: dict[str, Any],
+    by: Author | None, action: str = "update",
+) -> asyncpg.Record:
+    territory = await _territory(conn)
+    obj = local_object(
+        existing["kind"], clean, iri=existing["iri"], actor=territory["iri"],
+        followers=territory["followers"], published=existing["published"],
+        updated=datetime.now(UTC),
+    )
+    document = vocab.to_as2(obj, context_url=context_url(base))
+    row = await _save(conn, obj, document, clean, local=True, online_url=obj.online_url)
+    await publish(conn, _activity(base, "Update", territory["iri"], document),
+                  to_followers=True)
+    await _record(conn, row["id"], by, action, changed_fields(existing["input"], clean))
     return row
 
 
-async def delete_local(ctx: Context, object_id: int) -> None:
+async def _delete(
+    conn: asyncpg.Connection, base: str, existing: asyncpg.Record, by: Author | None
+) -> None:
+    territory = await _territory(conn)
+    former = existing["document"]
+    tombstone = {
+        "@context": AS_CONTEXT, "id": existing["iri"], "type": "Tombstone",
+        "formerType": former.get("type"), "deleted": utc_timestamp(datetime.now(UTC)),
+    }
+    await objects_table.mark_deleted(conn, existing["id"], tombstone)
+    delete = activities.about_object(
+        "Delete", new_activity_id(base), territory["iri"], tombstone,
+        to=[PUBLIC], cc=[territory["followers"]],
+    )
+    await publish(conn, delete, to_followers=True, public=False)
+    await _record(conn, existing["id"], by, "delete", [])
+
+
+def _without_series(data: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in data.items() if k not in SERIES_FIELDS}
+
+
+async def create_local(
+    ctx: Context, kind: str, data: dict[str, Any], by: Author | None = None
+) -> asyncpg.Record:
+    """Publish a new initiative or event; an event with a `recurrence` becomes one Event
+    per date (the first one is returned), all in one transaction."""
+    clean = normalise_input(kind, _without_series(data))
     base = ctx.settings.base_url
     async with ctx.pool.acquire() as conn, conn.transaction():
-        existing = await conn.fetchrow(LOCAL_BY_ID, object_id)
+        if kind == "event" and clean.get("recurrence"):
+            rows = [
+                await _create(conn, base, kind, item, by)
+                for item in series_inputs(clean, str(uuid.uuid4()))
+            ]
+            return rows[0]
+        return await _create(conn, base, kind, clean, by)
+
+
+async def update_local(
+    ctx: Context, object_id: int, data: dict[str, Any], by: Author | None = None
+) -> asyncpg.Record:
+    """Publish changes. For an event of a series, the whole series is rewritten from the
+    new first date: existing events are updated in order (keeping their IRIs), dates
+    added are created, dates dropped are deleted."""
+    base = ctx.settings.base_url
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        existing = await objects_table.local_by_id(conn, object_id)
         if existing is None:
             raise LookupError(f"no local object {object_id}")
-        territory = await _territory(conn)
-        former = existing["document"]
-        tombstone = {
-            "@context": AS_CONTEXT, "id": existing["iri"], "type": "Tombstone",
-            "formerType": former.get("type"), "deleted": store.iso(datetime.now(UTC)),
-        }
-        await conn.execute(MARK_DELETED, object_id, tombstone)
-        delete = _activity(base, "Delete", territory["iri"], tombstone)
-        delete["to"], delete["cc"] = [PUBLIC], [territory["followers"]]
-        await publish(conn, delete, to_followers=True, public=False)
+        clean = normalise_input(existing["kind"], _without_series(data))
+        series = (existing["input"] or {}).get("series")
+        if existing["kind"] != "event" or not (series or clean.get("recurrence")):
+            return await _update(conn, base, existing, clean, by)
+        members = await objects_table.local_series(conn, series) if series else [existing]
+        if not clean.get("recurrence"):  # the series becomes one event: this one
+            for member in members:
+                if member["id"] != existing["id"]:
+                    await _delete(conn, base, member, by)
+            return await _update(conn, base, existing, clean, by)
+        wanted = series_inputs(clean, series or str(uuid.uuid4()))
+        first: asyncpg.Record | None = None
+        for index, item in enumerate(wanted):
+            if index < len(members):
+                row = await _update(conn, base, members[index], item, by)
+            else:
+                row = await _create(conn, base, "event", item, by)
+            first = first or row
+        for member in members[len(wanted):]:
+            await _delete(conn, base, member, by)
+        assert first is not None
+        return first
+
+
+async def delete_local(
+    ctx: Context, object_id: int, by: Author | None = None, *, whole_series: bool = False
+) -> None:
+    """Delete (Tombstone + `Delete` to followers); with `whole_series`, every event of the
+    series this one belongs to."""
+    base = ctx.settings.base_url
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        existing = await objects_table.local_by_id(conn, object_id)
+        if existing is None:
+            raise LookupError(f"no local object {object_id}")
+        series = (existing["input"] or {}).get("series")
+        members = (
+            await objects_table.local_series(conn, series)
+            if whole_series and series else [existing]
+        )
+        for member in members:
+            await _delete(conn, base, member, by)
+
+
+async def series_of(conn: asyncpg.Connection, row: asyncpg.Record) -> list[asyncpg.Record]:
+    """The events of the series `row` belongs to (empty when it is alone)."""
+    series = (row["input"] or {}).get("series")
+    return await objects_table.local_series(conn, series) if series else []
+
+
+async def history(conn: asyncpg.Connection, object_id: int) -> list[asyncpg.Record]:
+    return await object_history.of_object(conn, object_id)
 
 
 async def list_local(conn: asyncpg.Connection, *, limit: int = 50) -> list[asyncpg.Record]:
-    return list(await conn.fetch(LIST_LOCAL, limit))
+    return await objects_table.list_local(conn, limit)
 
 
 async def get_local(conn: asyncpg.Connection, object_id: int) -> asyncpg.Record | None:
-    return await conn.fetchrow(LOCAL_BY_ID, object_id)
+    return await objects_table.local_by_id(conn, object_id)
 
 
 def plain_text(html_text: str) -> str:
@@ -274,25 +385,52 @@ async def store_remote(
 ) -> asyncpg.Record:
     """Keep an initiative or event from elsewhere; an Update replaces it. Only its origin's
     actor may write it (the upsert refuses another author)."""
-    place = parsed.place
-    row = await conn.fetchrow(
-        UPSERT_OBJECT, parsed.id, parsed.kind, False, sender, _http_url(parsed.url),
-        parsed.title, plain_text(parsed.summary), parsed.content_html, list(parsed.themes),
-        place.name if place else None,
-        place.address.one_line() if place and place.address else None,
-        place.latitude if place else None, place.longitude if place else None,
-        _http_url(parsed.online_url), parsed.start, parsed.end, parsed.timezone, parsed.status,
-        _http_url(parsed.initiative), _http_url(parsed.image.url) if parsed.image else None,
-        parsed.image.alt if parsed.image else None, _http_url(parsed.website), parsed.contact,
-        parsed.stage, None, parsed.document, parsed.published or datetime.now(UTC), parsed.updated,
-    )
+    row = await objects_table.upsert_object(conn, _remote_row(parsed, sender))
     if row is None:
         raise PermissionError(f"{parsed.id} is stored under another author")
     return row
 
 
-REMOVE_REMOTE = "DELETE FROM objects WHERE iri = $1 AND NOT local AND actor_iri = $2"
+async def store_remotes(
+    conn: asyncpg.Connection, items: list[tuple[vocab.RemoteObject, str]]
+) -> list[bool]:
+    """`store_remote` for many objects, set-wise (the worker's batches): for each item,
+    whether it was stored (False: stored under another author). Items are written in
+    order; an object named twice is written in as many statements, the last one winning."""
+    rounds: list[list[int]] = []
+    seen: dict[str, int] = {}
+    for index, (parsed, _) in enumerate(items):
+        depth = seen.get(parsed.id, 0)
+        seen[parsed.id] = depth + 1
+        if depth == len(rounds):
+            rounds.append([])
+        rounds[depth].append(index)
+    stored = [False] * len(items)
+    for indexes in rounds:
+        written = await objects_table.upsert_objects(
+            conn, [_remote_row(*items[i]) for i in indexes]
+        )
+        for i in indexes:
+            stored[i] = items[i][0].id in written
+    return stored
+
+
+def _remote_row(parsed: vocab.RemoteObject, sender: str) -> ObjectRow:
+    """Links that are not http(s) are dropped: they end up in our pages' `href`s."""
+    return ObjectRow(
+        iri=parsed.id, kind=parsed.kind, local=False, actor_iri=sender,
+        url=_http_url(parsed.url), title=parsed.title, summary=plain_text(parsed.summary),
+        content_html=parsed.content_html, themes=list(parsed.themes),
+        **_place_columns(parsed.place), online_url=_http_url(parsed.online_url),
+        start_time=parsed.start, end_time=parsed.end, timezone=parsed.timezone,
+        status=parsed.status, initiative_iri=_http_url(parsed.initiative),
+        image_url=_http_url(parsed.image.url) if parsed.image else None,
+        image_alt=parsed.image.alt if parsed.image else None,
+        website=_http_url(parsed.website), contact=parsed.contact, stage=parsed.stage,
+        input=None, document=parsed.document, published=parsed.published or datetime.now(UTC),
+        updated=parsed.updated,
+    )
 
 
 async def remove_remote(conn: asyncpg.Connection, iri: str, sender: str) -> bool:
-    return (await conn.execute(REMOVE_REMOTE, iri, sender)) != "DELETE 0"
+    return await objects_table.remove_remote(conn, iri, sender)

@@ -12,14 +12,8 @@ from typing import Any
 import asyncpg
 
 from federation.vocab import id_of
-
-INSERT_ACTIVITY = """
-INSERT INTO activities (iri, actor_iri, type, object_iri, raw, recipients, to_followers, public)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-ON CONFLICT (iri) DO NOTHING
-RETURNING id
-"""
-WORK_CHANNEL = "maillage_work"
+from server.store import activities
+from server.store.db import WORK_CHANNEL
 
 
 def new_activity_id(base_url: str) -> str:
@@ -35,16 +29,13 @@ async def publish(
     public: bool = False,
 ) -> int | None:
     """Record `activity` for delivery to `recipients` (actor ids) and/or the actor's followers."""
-    row_id = await conn.fetchval(
-        INSERT_ACTIVITY,
-        activity["id"],
-        activity["actor"],
-        activity["type"],
-        id_of(activity.get("object")),
+    row_id = await activities.insert_activity(
+        conn,
         activity,
-        recipients or [],
-        to_followers,
-        public,
+        id_of(activity.get("object")),
+        recipients=recipients or [],
+        to_followers=to_followers,
+        public=public,
     )
     await conn.execute(f"NOTIFY {WORK_CHANNEL}")
-    return int(row_id) if row_id is not None else None
+    return row_id

@@ -8,6 +8,8 @@ keyset (`published`, `id`), never by OFFSET. `build()` is pure, so the SQL can b
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -17,7 +19,8 @@ import asyncpg
 PAGE_SIZE = 20
 COLUMNS = (
     "id, iri, kind, local, actor_iri, url, title, summary, themes, place_name, latitude, "
-    "longitude, start_time, end_time, timezone, status, image_url, image_alt, published"
+    "longitude, start_time, end_time, timezone, status, image_url, image_alt, published, "
+    "place_address, online_url, updated"
 )
 
 
@@ -31,6 +34,12 @@ class FeedFilter:
     bounds: tuple[float, float, float, float] | None = None
     """(west, south, east, north) in degrees."""
     text: str | None = None
+    themes: tuple[str, ...] = ()
+    """Any of these themes (a reader's repeated `theme=`); `theme` alone must match too."""
+    status: str | None = None
+    """Events with this status (`confirmed` also matches events that state none)."""
+    near: tuple[float, float, float] | None = None
+    """(latitude, longitude, radius in km): within that distance, great-circle."""
     before: tuple[datetime, int] | None = None
     """Keyset: the (published, id) of the last item of the previous page."""
     limit: int = PAGE_SIZE
@@ -38,6 +47,63 @@ class FeedFilter:
 
 WINDOW = 4000
 """How many of the newest rows the first, bounded try reads for a selective filter."""
+EARTH_RADIUS_KM = 6371.0
+KM_PER_DEGREE = 111.32
+
+
+def near_box(lat: float, lon: float, km: float) -> tuple[float, float, float, float]:
+    """The (west, south, east, north) box around a circle, for the GiST index to narrow
+    the candidates before the exact distance; clamped at the poles and the antimeridian."""
+    dlat = km / KM_PER_DEGREE
+    cos_lat = max(math.cos(math.radians(lat)), 0.01)
+    dlon = min(km / (KM_PER_DEGREE * cos_lat), 180.0)
+    return (max(lon - dlon, -180.0), max(lat - dlat, -90.0),
+            min(lon + dlon, 180.0), min(lat + dlat, 90.0))
+
+
+def where_clauses(f: FeedFilter, arg: Callable[[Any], str]) -> list[str]:
+    """The filter's WHERE conditions (besides liveness and keyset); `arg` adds a parameter
+    and returns its placeholder. Shared by the feed, the agenda and the facet counts."""
+    where: list[str] = []
+    upcoming = f.starts_after is not None or f.starts_before is not None
+    if upcoming or f.kind == "event" or f.status is not None:
+        where.append("kind = 'event'")
+    if f.kind is not None and f.kind != "event":
+        where.append(f"kind = {arg(f.kind)}")
+    if f.theme is not None:
+        where.append(f"themes @> ARRAY[{arg(f.theme)}]::text[]")
+    if f.themes:
+        where.append(f"themes && {arg(list(f.themes))}::text[]")
+    if f.actor is not None:
+        where.append(f"actor_iri = {arg(f.actor)}")
+    if f.status is not None:
+        where.append(f"coalesce(status, 'confirmed') = {arg(f.status)}")
+    if f.starts_after is not None:
+        where.append(f"start_time >= {arg(f.starts_after)}")
+    if f.starts_before is not None:
+        where.append(f"start_time < {arg(f.starts_before)}")
+    if f.bounds is not None:
+        west, south, east, north = f.bounds
+        where.append(
+            f"geo <@ box(point({arg(west)}, {arg(south)}), point({arg(east)}, {arg(north)}))"
+        )
+    if f.near is not None:
+        lat, lon, km = f.near
+        west, south, east, north = near_box(lat, lon, km)
+        where.append(
+            f"geo <@ box(point({arg(west)}, {arg(south)}), point({arg(east)}, {arg(north)}))"
+        )
+        la, lo = arg(lat), arg(lon)
+        where.append(
+            f"2 * {EARTH_RADIUS_KM} * asin(least(1, sqrt("
+            f"sin(radians(latitude - {la}) / 2) ^ 2 + cos(radians({la})) * cos(radians(latitude))"
+            f" * sin(radians(longitude - {lo}) / 2) ^ 2))) <= {arg(km)}"
+        )
+    if f.text:
+        where.append(
+            f"search @@ websearch_to_tsquery('french', maillage_unaccent({arg(f.text)}))"
+        )
+    return where
 
 
 def build(f: FeedFilter, strategy: str = "order") -> tuple[str, list[Any]]:
@@ -50,33 +116,14 @@ def build(f: FeedFilter, strategy: str = "order") -> tuple[str, list[Any]]:
     match through the filter's own index (GIN, GiST) and sorts them (right when matches are
     rare). `page()` tries `window`, then `match`.
     """
-    where: list[str] = []
     args: list[Any] = []
 
     def arg(value: Any) -> str:
         args.append(value)
         return f"${len(args)}"
 
+    where = where_clauses(f, arg)
     upcoming = f.starts_after is not None or f.starts_before is not None
-    if upcoming or f.kind == "event":
-        where.append("kind = 'event'")
-    elif f.kind is not None:
-        where.append(f"kind = {arg(f.kind)}")
-    if f.theme is not None:
-        where.append(f"themes @> ARRAY[{arg(f.theme)}]::text[]")
-    if f.actor is not None:
-        where.append(f"actor_iri = {arg(f.actor)}")
-    if f.starts_after is not None:
-        where.append(f"start_time >= {arg(f.starts_after)}")
-    if f.starts_before is not None:
-        where.append(f"start_time < {arg(f.starts_before)}")
-    if f.bounds is not None:
-        west, south, east, north = f.bounds
-        where.append(
-            f"geo <@ box(point({arg(west)}, {arg(south)}), point({arg(east)}, {arg(north)}))"
-        )
-    if f.text:
-        where.append(f"search @@ websearch_to_tsquery('french', {arg(f.text)})")
     if upcoming:
         keyset = "(start_time, id) > ({}, {})"
         order = "start_time, id"
@@ -113,7 +160,7 @@ def is_selective(f: FeedFilter) -> bool:
     """Text and map filters have no index in feed order; a territory does (its index is
     ordered by date), and a theme alone is common enough for the feed index."""
     upcoming = f.starts_after is not None or f.starts_before is not None
-    return not upcoming and (bool(f.text) or f.bounds is not None)
+    return not upcoming and (bool(f.text) or f.bounds is not None or f.near is not None)
 
 
 async def page(conn: asyncpg.Connection, f: FeedFilter) -> list[asyncpg.Record]:

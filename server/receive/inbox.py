@@ -6,15 +6,10 @@ shape, blocked domain, signature (digest, date, key) and key owner = activity ac
 
 from __future__ import annotations
 
-import json
 import logging
-import time
-from typing import Any
 
-import asyncpg
-from starlette.requests import ClientDisconnect, Request
+from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 
 from federation.errors import (
     DigestMismatch,
@@ -25,49 +20,17 @@ from federation.errors import (
     UnknownKey,
 )
 from federation.httpsig import parse_signature_key_id, verify_request
-from federation.vocab import id_of, same_origin, type_of
-from server.publish.outbox import WORK_CHANNEL
-from server.receive.remote import KeyCache, host_of
+from federation.inbox import Activity, InvalidActivity
+from federation.inbox import parse_activity as envelope
+from federation.inbox.strict import UnstorableJSON, loads_strict
+from federation.vocab import host_of
+from server.http.body import Rejected, read_body
+from server.moderation.blocks import BlockList
+from server.receive.remote import KeyCache
 from server.settings import Settings
-from server.store.hosts import HOST_ANSWERED
+from server.store import inbox_log
 
 log = logging.getLogger(__name__)
-
-# One round trip: store once by id, tell `hosts` the sender is alive, and wake the workers
-# if the activity is new.
-STORE = f"""
-WITH stored AS (
-    INSERT INTO inbox_log (activity_iri, actor_iri, type, raw) VALUES ($1, $2, $3, $4)
-    ON CONFLICT (activity_iri) DO NOTHING
-    RETURNING id
-), {HOST_ANSWERED}
-SELECT pg_notify('{WORK_CHANNEL}', '') FROM stored
-"""
-BLOCKED_DOMAINS = "SELECT domain FROM domain_blocks"
-
-
-class BlockList:
-    """Blocked domains, read at most every few seconds: the inbox checks them on every
-    request, before any key is fetched. Admin changes in this process apply at once
-    (`forget`), in other processes within `ttl` seconds."""
-
-    def __init__(self, ttl: float = 5.0) -> None:
-        self.ttl = ttl
-        self._domains: frozenset[str] = frozenset()
-        self._read_at = -1e9
-
-    def forget(self) -> None:
-        self._read_at = -1e9
-
-    async def blocks(self, pool: asyncpg.Pool, host: str) -> bool:
-        if time.monotonic() - self._read_at > self.ttl:
-            async with pool.acquire() as conn:
-                rows = await conn.fetch(BLOCKED_DOMAINS)
-            self._domains = frozenset(r["domain"] for r in rows)
-            self._read_at = time.monotonic()
-        parts = host.split(".")
-        return any(".".join(parts[i:]) in self._domains for i in range(len(parts)))
-
 
 _REASONS: dict[type[SignatureError], str] = {
     MissingSignature: "not signed",
@@ -78,53 +41,23 @@ _REASONS: dict[type[SignatureError], str] = {
 }
 
 
-class Rejected(Exception):
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-
-
-async def read_body(request: Request, limit: int) -> bytes:
-    declared = request.headers.get("content-length")
-    if declared is not None and (not declared.isdigit() or int(declared) > limit):
-        raise Rejected(413, f"body larger than {limit} bytes")
-    chunks: list[bytes] = []
-    size = 0
+def parse_activity(body: bytes) -> Activity:
+    """The body as a typed activity, parsed strictly: JSON PostgreSQL could not store (NUL,
+    lone surrogates, NaN/Infinity) is refused here with a 400, not a 500 at the insert."""
     try:
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > limit:
-                raise Rejected(413, f"body larger than {limit} bytes")
-            chunks.append(chunk)
-    except ClientDisconnect as exc:
-        raise Rejected(400, "client disconnected") from exc
-    return b"".join(chunks)
-
-
-def parse_activity(body: bytes) -> dict[str, Any]:
-    try:
-        activity = json.loads(body)
+        raw = loads_strict(body)
+    except UnstorableJSON as exc:
+        raise Rejected(400, f"the body holds a value that cannot be kept: {exc}") from exc
     except (ValueError, RecursionError) as exc:
         raise Rejected(400, "body is not JSON") from exc
-    if not isinstance(activity, dict):
-        raise Rejected(400, "an activity is a JSON object")
-    activity_id = activity.get("id")
-    actor = id_of(activity.get("actor"))
-    if not isinstance(activity_id, str) or not activity_id.startswith(("https://", "http://")):
-        raise Rejected(400, "the activity has no id URL")
-    if type_of(activity) is None:
-        raise Rejected(400, "the activity has no type")
-    if actor is None or not actor.startswith(("https://", "http://")):
-        raise Rejected(400, "the activity has no actor")
-    if not same_origin(activity_id, actor):
-        raise Rejected(400, "the activity id is not on its actor's host")
-    return activity
+    try:
+        return envelope(raw)
+    except InvalidActivity as exc:
+        raise Rejected(400, str(exc)) from exc
 
 
-def _is_self_delete(activity: dict[str, Any]) -> bool:
-    return type_of(activity) == "Delete" and id_of(activity.get("object")) == id_of(
-        activity.get("actor")
-    )
+def _is_self_delete(activity: Activity) -> bool:
+    return activity.type == "Delete" and activity.object_id == activity.actor
 
 
 async def inbox_view(request: Request) -> Response:
@@ -141,10 +74,10 @@ async def _receive(request: Request) -> Response:
     pool = request.app.state.pool
     body = await read_body(request, settings.max_body_bytes)
     activity = parse_activity(body)
-    actor = id_of(activity["actor"])
-    assert actor is not None
+    actor = activity.actor
     actor_host = host_of(actor).rsplit(":", 1)[0]
-    if await request.app.state.blocks.blocks(pool, actor_host):
+    blocks: BlockList = request.app.state.blocks
+    if await blocks.blocks(pool, actor_host):
         raise Rejected(403, f"{actor_host} is blocked by this instance")
     key_id = parse_signature_key_id(request.headers)
     if key_id is None:
@@ -163,15 +96,9 @@ async def _receive(request: Request) -> Response:
     if verified.owner != actor:
         raise Rejected(401, "the signing key does not belong to the activity's actor")
     async with pool.acquire() as conn:
-        await conn.execute(
-            STORE, activity["id"], actor, type_of(activity), activity, host_of(actor),
-            verified.scheme == "rfc9421",
+        await inbox_log.store_received(
+            conn, activity_iri=activity.id, actor_iri=actor, type_=activity.type,
+            raw=activity.raw, sender_host=host_of(actor), rfc9421=verified.scheme == "rfc9421",
         )
     return JSONResponse({"status": "accepted"}, status_code=202)
 
-
-routes = [
-    Route("/inbox", inbox_view, methods=["POST"]),
-    Route("/actor/inbox", inbox_view, methods=["POST"]),
-    Route("/actors/{slug}/inbox", inbox_view, methods=["POST"]),
-]

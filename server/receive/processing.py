@@ -1,27 +1,45 @@
 """The executor: turns the handlers' effects into rows and outgoing activities.
 
-Runs in the worker. Each stored activity is claimed, decided and executed in one transaction
-with marking it processed, so a crash leaves it to be processed again, and every effect is
-written to be harmless when applied twice.
+Runs in the worker. A claimed activity is parsed into its typed envelope, decided by the
+handlers in `federation.inbox`, its fetches done (outside any transaction), then its effects
+applied in one transaction with marking it processed: a crash leaves it to be processed
+again, and every effect is written to be harmless when applied twice.
+
+Activities of one actor are processed in the order received; different actors' are
+processed concurrently, so one slow host does not hold back the others. Whatever goes wrong
+with one activity is recorded on its row (`server/store/inbox_log.py`) and counts an
+attempt; the worker carries on. An envelope that does not parse, or a fetch our own rules
+refuse (`ForbiddenAddress`), is final: never retried.
+
+Most traffic needs no network: a followed territory's `Create`/`Update` of an event. The
+actors whose claimed activities are all of that kind are applied set-wise: every object of
+the batch in one multi-row upsert, every row marked in one statement, one commit (issue 11).
+Should that transaction fail, those activities are processed one at a time instead, so only
+the one at fault is marked failed. The other actors (fetches, follows, deletes...) go one
+activity at a time, concurrently, beside it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
 
 from federation import activities
-from federation.errors import FederationError, FetchError
-from federation.handlers import (
-    OBJECT_TYPES,
+from federation.errors import ForbiddenAddress
+from federation.inbox import (
     Backfill,
     Effect,
+    Fetcher,
     FetchObject,
     FollowAnswered,
     ForgetActor,
     Ignore,
+    InvalidActivity,
     LocalActor,
     RecordFollower,
     RefreshActor,
@@ -30,118 +48,80 @@ from federation.handlers import (
     SendAnswer,
     Snapshot,
     StoreObject,
+    backfill,
     decide,
+    fetch_object,
+    parse_activity,
 )
-from federation.objects import InvalidObject, parse_remote
-from federation.remote_actor import parse_actor
-from federation.vocab import id_of, same_origin, type_of
+from federation.vocab import id_of
 from server.context import Context
-from server.publish.objects import remove_remote, store_remote
+from server.publish.objects import remove_remote, store_remote, store_remotes
 from server.publish.outbox import new_activity_id, publish
 from server.receive.remote import fetch_actor, fetch_signed, store_actor
+from server.store import follows, inbox_log
 
 log = logging.getLogger(__name__)
 
-CLAIM_INBOX = """
-UPDATE inbox_log SET locked_until = now() + interval '5 minutes', attempts = attempts + 1
-WHERE id IN (
-    SELECT id FROM inbox_log
-    WHERE processed_at IS NULL AND (locked_until IS NULL OR locked_until < now())
-    ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED
-)
-RETURNING id, raw, attempts
-"""
-MARK_PROCESSED = "UPDATE inbox_log SET processed_at = now(), result = $2 WHERE id = $1"
 LOCAL_ACTORS = "SELECT iri, manually_approves FROM actors WHERE local"
-FOLLOWING = """
-SELECT 1 FROM follows
-WHERE followee_iri = $1 AND state <> 'rejected'
+# Handlers ask only whether an activity's own actor is followed: ask only about the batch's.
+FOLLOWED_AMONG = """
+SELECT DISTINCT followee_iri FROM follows
+WHERE state = 'accepted' AND followee_iri = ANY($1::text[])
   AND follower_iri IN (SELECT iri FROM actors WHERE local)
 """
-BACKFILL_PAGES = 5
-BACKFILL_ITEMS = 200
-FOLLOWED = """
-SELECT followee_iri FROM follows
-WHERE state = 'accepted' AND follower_iri IN (SELECT iri FROM actors WHERE local)
-"""
-UPSERT_FOLLOWER = """
-INSERT INTO follows (follower_iri, followee_iri, state, activity_iri) VALUES ($1, $2, $3, $4)
-ON CONFLICT (follower_iri, followee_iri) DO UPDATE
-SET activity_iri = EXCLUDED.activity_iri, updated_at = now(),
-    state = CASE WHEN follows.state = 'accepted' THEN 'accepted' ELSE EXCLUDED.state END
-RETURNING state
-"""
-DELETE_FOLLOW = "DELETE FROM follows WHERE follower_iri = $1 AND followee_iri = $2"
-ANSWER_OUR_FOLLOW = """
-UPDATE follows SET state = $3, updated_at = now()
-WHERE followee_iri = $1 AND state <> $3
-  AND (follower_iri = $2 OR activity_iri = $4)
-  AND follower_iri IN (SELECT iri FROM actors WHERE local)
-"""
-FORGET_ACTOR = """
-WITH gone AS (DELETE FROM follows WHERE follower_iri = $1 OR followee_iri = $1)
-DELETE FROM actors WHERE iri = $1 AND NOT local
-"""
+ACTOR_OUTBOX = "SELECT outbox FROM actors WHERE iri = $1"
 MAX_ATTEMPTS = 5
+BATCH_SIZE = 256
+
+# Failures of PostgreSQL itself, not of the activity: the worker backs off and reconnects,
+# and the activity is claimed again when its lease ends.
+DATABASE_GONE: tuple[type[BaseException], ...] = (
+    OSError,
+    asyncpg.InterfaceError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.AdminShutdownError,
+    asyncpg.CrashShutdownError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.exceptions.InternalClientError,
+)
 
 
-async def snapshot(conn: asyncpg.Connection) -> Snapshot:
+class SignedFetcher:
+    """The `federation.inbox.Fetcher` Protocol over the instance's signed, bounded fetch."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+
+    async def fetch(self, url: str) -> tuple[str, dict[str, Any]]:
+        return await fetch_signed(self.ctx, url)
+
+
+async def snapshot(conn: asyncpg.Connection, senders: Sequence[str] | None = None) -> Snapshot:
+    """Our actors and which actors they follow: all of them, or only among `senders`."""
     rows = await conn.fetch(LOCAL_ACTORS)
-    followed = frozenset(r["followee_iri"] for r in await conn.fetch(FOLLOWED))
+    if senders is None:
+        followed = await follows.followed_by_local(conn)
+    else:
+        found = await conn.fetch(FOLLOWED_AMONG, list(senders))
+        followed = frozenset(r["followee_iri"] for r in found)
     return Snapshot(
         {r["iri"]: LocalActor(r["iri"], r["manually_approves"]) for r in rows}, followed
     )
 
 
-async def _fetch_object(ctx: Context, effect: FetchObject) -> Effect:
-    """An object is trusted only as its origin serves it; its author is on that origin."""
-    final_url, document = await fetch_signed(ctx, effect.object_iri)
-    object_id = document.get("id")
-    author = id_of(document.get("attributedTo")) or id_of(document.get("actor"))
-    if not isinstance(object_id, str) or not same_origin(object_id, final_url):
-        return Ignore(f"{effect.object_iri} served an object from another origin")
-    if author is None or not same_origin(author, object_id):
-        return Ignore(f"{object_id}: its author is not on its origin")
-    return StoreObject(document, author)
-
-
-async def _backfill(ctx: Context, actor: str) -> list[Effect]:
-    """The events and initiatives in the outbox of a territory we now follow: a few pages,
-    newest first, keeping only objects on the territory's own origin."""
+async def _backfill(ctx: Context, fetcher: Fetcher, actor: str) -> list[Effect]:
+    """Wiring only: whether we follow the territory and where its outbox is come from our
+    tables; what to fetch and keep is `federation.inbox.backfill`'s decision."""
     async with ctx.pool.acquire() as conn:
-        if not await conn.fetchval(FOLLOWING, actor):
+        if not await follows.locally_followed(conn, actor):
             return [Ignore(f"no backfill: we do not follow {actor}")]
-        outbox = await conn.fetchval("SELECT outbox FROM actors WHERE iri = $1", actor)
+        outbox = await conn.fetchval(ACTOR_OUTBOX, actor)
     if not outbox:
         return [Ignore(f"no backfill: {actor} has no outbox")]
-    items: list[Any] = []
-    try:
-        _, collection = await fetch_signed(ctx, outbox)
-        items += collection.get("orderedItems") or []
-        page: Any = collection.get("first")
-        for _ in range(BACKFILL_PAGES):
-            if isinstance(page, str) and same_origin(page, actor):
-                _, page = await fetch_signed(ctx, page)
-            if not isinstance(page, dict):
-                break
-            items += page.get("orderedItems") or page.get("items") or []
-            page = page.get("next")
-    except FetchError as exc:
-        return [Ignore(f"backfill of {actor} failed: {exc}")]
-    effects: list[Effect] = []
-    for item in items[:BACKFILL_ITEMS]:
-        obj = item.get("object") if type_of(item) in ("Create", "Update") else item
-        if (
-            isinstance(obj, dict)
-            and type_of(obj) in OBJECT_TYPES
-            and isinstance(obj.get("id"), str)
-            and same_origin(obj["id"], actor)
-        ):
-            effects.append(StoreObject(obj, actor))
-    return effects or [Ignore(f"nothing to backfill from {actor}")]
+    return await backfill(fetcher, actor, outbox)
 
 
-async def _prefetch(ctx: Context, effects: list[Effect]) -> list[Effect]:
+async def _prefetch(ctx: Context, fetcher: Fetcher, effects: list[Effect]) -> list[Effect]:
     """Network work happens before the transaction: fetch followers we do not know yet,
     objects that must come from their origin, and a newly followed territory's outbox."""
     ready: list[Effect] = []
@@ -149,9 +129,9 @@ async def _prefetch(ctx: Context, effects: list[Effect]) -> list[Effect]:
         if isinstance(effect, RecordFollower):
             await fetch_actor(ctx, effect.follower)
         if isinstance(effect, FetchObject):
-            effect = await _fetch_object(ctx, effect)
+            effect = await fetch_object(fetcher, effect)
         if isinstance(effect, Backfill):
-            ready += await _backfill(ctx, effect.actor)
+            ready += await _backfill(ctx, fetcher, effect.actor)
             continue
         ready.append(effect)
     return ready
@@ -166,8 +146,8 @@ async def execute(
             case Ignore(reason):
                 results.append(f"ignored: {reason}")
             case RecordFollower(follower, followee, follow_activity, accepted):
-                state = await conn.fetchval(
-                    UPSERT_FOLLOWER, follower, followee, "accepted" if accepted else "pending",
+                state = await follows.record_follow(
+                    conn, follower, followee, "accepted" if accepted else "pending",
                     follow_activity["id"],
                 )
                 results.append(f"follower {follower}: {state}")
@@ -178,88 +158,186 @@ async def execute(
                 await publish(conn, answer, recipients=[follow_activity["actor"]])
                 results.append(f"{kind} queued")
             case RemoveFollower(follower, followee):
-                await conn.execute(DELETE_FOLLOW, follower, followee)
+                await follows.delete_follow(conn, follower, followee)
                 results.append(f"unfollowed by {follower}")
             case FollowAnswered(follower, followee, follow_iri, accepted):
-                status = await conn.execute(
-                    ANSWER_OUR_FOLLOW, followee, follower,
-                    "accepted" if accepted else "rejected", follow_iri,
+                status = await follows.answer_our_follow(
+                    conn, follower, followee, follow_iri, accepted=accepted
                 )
                 results.append(f"follow of {followee} {'accepted' if accepted else 'rejected'}"
                                f" ({status})")
             case ForgetActor(actor):
-                await conn.execute(FORGET_ACTOR, actor)
+                await follows.forget_actor(conn, actor)
                 results.append(f"forgot {actor}")
-            case RefreshActor(document, actor):
-                await store_actor(conn, parse_actor(document, actor))
-                results.append(f"refreshed {actor}")
-            case StoreObject(document, sender):
-                results.append(await _store_object(conn, document, sender))
+            case RefreshActor(actor):
+                await store_actor(conn, actor)
+                results.append(f"refreshed {actor.iri}")
+            case StoreObject(parsed, sender):
+                try:
+                    await store_remote(conn, parsed, sender)
+                except PermissionError as exc:
+                    results.append(f"ignored: {exc}")
+                else:
+                    results.append(f"stored {parsed.kind} {parsed.id}")
             case RemoveObject(object_iri, sender):
                 removed = await remove_remote(conn, object_iri, sender)
                 results.append(f"{'removed' if removed else 'nothing to remove:'} {object_iri}")
     return results
 
 
-async def _store_object(conn: asyncpg.Connection, document: dict[str, Any], sender: str) -> str:
-    try:
-        parsed = parse_remote(document)
-    except InvalidObject as exc:
-        log.info("dropped object %s from %s: %s", document.get("id"), sender, exc)
-        return f"dropped: {exc}"
-    if not same_origin(parsed.id, sender):
-        return f"ignored: {parsed.id} is not on {sender}'s origin"
-    try:
-        await store_remote(conn, parsed, sender)
-    except PermissionError as exc:
-        return f"ignored: {exc}"
-    return f"stored {parsed.kind} {parsed.id}"
+def _sender(row: asyncpg.Record) -> str:
+    raw = row["raw"]
+    sender = id_of(raw.get("actor")) if isinstance(raw, dict) else None
+    return sender or f"#{row['id']}"
 
 
-async def process_inbox_batch(ctx: Context, limit: int = 50) -> int:
+@dataclass(frozen=True)
+class Decided:
+    """A claimed row whose effects need no network and only `store_remotes`' set-wise
+    write: `effects` holds only `StoreObject` and `Ignore`; `refused` is set instead for
+    an envelope that does not parse (final)."""
+
+    row: asyncpg.Record
+    effects: tuple[StoreObject | Ignore, ...] = ()
+    refused: str | None = None
+
+
+def decide_set_wise(row: asyncpg.Record, snap: Snapshot) -> Decided | None:
+    """The row's decision when it can be applied set-wise, else None (one at a time)."""
+    try:
+        activity = parse_activity(row["raw"])
+    except InvalidActivity as exc:
+        return Decided(row, refused=f"failed: invalid activity: {exc}")
+    try:
+        effects = decide(activity, snap)
+    except Exception:  # decided again one at a time, where the failure is recorded
+        return None
+    if all(isinstance(e, (StoreObject, Ignore)) for e in effects):
+        return Decided(row, tuple(e for e in effects if isinstance(e, (StoreObject, Ignore))))
+    return None
+
+
+async def process_inbox_batch(
+    ctx: Context, limit: int = BATCH_SIZE, *, fetcher: Fetcher | None = None
+) -> int:
     """Claim stored activities and process them; return how many were claimed.
 
-    Fetches happen first, outside any transaction. Then one transaction applies the whole
-    batch, each activity in a savepoint of its own: one commit per batch, and an activity
-    that fails leaves the others applied and itself to a later claim."""
+    Raises only when PostgreSQL itself fails (`DATABASE_GONE`); any other failure is the
+    activity's, recorded on its row. `fetcher` defaults to the signed, bounded fetch."""
     async with ctx.pool.acquire() as conn:
-        claimed = await conn.fetch(CLAIM_INBOX, limit)
+        claimed = await inbox_log.claim(conn, limit, MAX_ATTEMPTS)
         if not claimed:
             return 0
-        snap = await snapshot(conn)
-    ready = []
-    for row in claimed:
-        effects = await _ready_effects(ctx, row["raw"], row["attempts"], snap)
-        if effects is not None:
-            ready.append((row["id"], row["raw"], row["attempts"], effects))
-    if not ready:
-        return len(claimed)
-    async with ctx.pool.acquire() as conn, conn.transaction():
-        for row_id, activity, attempts, effects in ready:
-            try:
-                async with conn.transaction():
-                    results = await execute(ctx, conn, effects)
-                    await conn.execute(MARK_PROCESSED, row_id, "; ".join(results)[:2000])
-            except (asyncpg.PostgresError, FederationError, ValueError) as exc:
-                if attempts < MAX_ATTEMPTS:
-                    log.warning("activity %s left for a retry: %s", activity.get("id"), exc)
-                else:
-                    log.warning("activity %s given up: %s", activity.get("id"), exc)
-                    await conn.execute(MARK_PROCESSED, row_id, f"failed: {exc}"[:2000])
-                continue
-            log.info("processed %s %s: %s", activity.get("type"), activity.get("id"), results)
+        by_actor: dict[str, list[asyncpg.Record]] = {}
+        for row in claimed:
+            by_actor.setdefault(_sender(row), []).append(row)
+        snap = await snapshot(conn, list(by_actor))
+    fetcher = fetcher or SignedFetcher(ctx)
+    set_wise: list[Decided] = []
+    one_by_one: list[list[asyncpg.Record]] = []
+    for rows in by_actor.values():
+        decided = [decide_set_wise(row, snap) for row in rows]
+        if all(d is not None for d in decided):
+            set_wise += [d for d in decided if d is not None]
+        else:
+            one_by_one.append(rows)
+    jobs = [_process_in_order(ctx, fetcher, snap, rows) for rows in one_by_one]
+    if set_wise:
+        jobs.append(_apply_set_wise(ctx, fetcher, snap, set_wise))
+    outcomes = await asyncio.gather(*jobs, return_exceptions=True)
+    for outcome in outcomes:
+        if isinstance(outcome, BaseException):
+            raise outcome
     return len(claimed)
 
 
-async def _ready_effects(
-    ctx: Context, activity: dict[str, Any], attempts: int, snap: Snapshot
-) -> list[Effect] | None:
-    """The handler's effects with their fetches done; None to wait for a later claim."""
-    effects = decide(activity, snap)
+async def _apply_set_wise(
+    ctx: Context, fetcher: Fetcher, snap: Snapshot, batch: list[Decided]
+) -> None:
+    """Every object of `batch` in one upsert, every row marked in one statement, one commit;
+    on failure, one activity at a time (per actor, in order) so only the faulty one fails."""
+    stores = [
+        (d.row["id"], effect) for d in batch for effect in d.effects
+        if isinstance(effect, StoreObject)
+    ]
     try:
-        return await _prefetch(ctx, effects)
-    except FetchError as exc:
-        if attempts < MAX_ATTEMPTS:
-            log.info("activity %s waits for a fetch: %s", activity.get("id"), exc)
-            return None  # the claim expires and a later batch tries again
-        return [Ignore(f"gave up fetching what it needs: {exc}")]
+        async with ctx.pool.acquire() as conn, conn.transaction():
+            stored = await store_remotes(conn, [(e.object, e.sender) for _, e in stores])
+            outcome = iter(stored)
+            results: dict[int, str] = {}
+            for d in batch:
+                results[d.row["id"]] = d.refused or "; ".join(
+                    _set_wise_result(effect, outcome) for effect in d.effects
+                )
+            await inbox_log.mark_processed_many(conn, results)
+    except DATABASE_GONE:
+        raise
+    except Exception as exc:  # one of them is at fault: find out which, one at a time
+        log.warning("batch of %d activities failed set-wise (%s: %s): one at a time",
+                    len(batch), type(exc).__name__, exc)
+        by_actor: dict[str, list[asyncpg.Record]] = {}
+        for d in batch:
+            by_actor.setdefault(_sender(d.row), []).append(d.row)
+        await asyncio.gather(
+            *(_process_in_order(ctx, fetcher, snap, rows) for rows in by_actor.values())
+        )
+        return
+    log.info("processed %d activities set-wise (%d objects stored)",
+             len(batch), sum(stored))
+    if log.isEnabledFor(logging.DEBUG):
+        for row_id, result in results.items():
+            log.debug("processed activity %s: %s", row_id, result)
+
+
+def _set_wise_result(effect: StoreObject | Ignore, stored: Any) -> str:
+    """What `execute` would have said of the effect; `stored` yields each StoreObject's
+    outcome in order."""
+    if isinstance(effect, Ignore):
+        return f"ignored: {effect.reason}"
+    if next(stored):
+        return f"stored {effect.object.kind} {effect.object.id}"
+    return f"ignored: {effect.object.id} is stored under another author"
+
+
+async def _process_in_order(
+    ctx: Context, fetcher: Fetcher, snap: Snapshot, rows: Sequence[asyncpg.Record]
+) -> None:
+    for row in rows:
+        await process_one(ctx, fetcher, snap, row)
+
+
+async def process_one(
+    ctx: Context, fetcher: Fetcher, snap: Snapshot, row: asyncpg.Record
+) -> None:
+    row_id, raw, attempts = row["id"], row["raw"], row["attempts"]
+    try:
+        activity = parse_activity(raw)
+    except InvalidActivity as exc:
+        log.info("activity %s refused for good: %s", row_id, exc)
+        async with ctx.pool.acquire() as conn:
+            await inbox_log.mark_processed(conn, row_id, f"failed: invalid activity: {exc}")
+        return
+    try:
+        effects = await _prefetch(ctx, fetcher, decide(activity, snap))
+        async with ctx.pool.acquire() as conn, conn.transaction():
+            results = await execute(ctx, conn, effects)
+            await inbox_log.mark_processed(conn, row_id, "; ".join(results))
+    except DATABASE_GONE:
+        raise
+    except ForbiddenAddress as exc:  # our own rules refused a fetch: final, no retry
+        log.info("activity %s refused for good: %s", activity.id, exc)
+        async with ctx.pool.acquire() as conn:
+            await inbox_log.mark_processed(conn, row_id, f"refused: {exc}")
+        return
+    except Exception as exc:  # anything else is this activity's fault: record it, go on
+        error = f"{type(exc).__name__}: {exc}"
+        async with ctx.pool.acquire() as conn:
+            given_up = await inbox_log.mark_failed(
+                conn, row_id, error, attempts=attempts, max_attempts=MAX_ATTEMPTS
+            )
+        log.warning(
+            "activity %s %s (attempt %d): %s", activity.id,
+            "given up" if given_up else "left for a retry", attempts, error,
+        )
+        return
+    log.info("processed %s %s: %s", activity.type, activity.id, results)

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import replace
 from typing import Any
-from urllib.parse import urldefrag, urlsplit
+from urllib.parse import urldefrag
 
 import asyncpg
 
@@ -16,59 +17,61 @@ from federation import webfinger
 from federation.errors import BadResponse, FetchError
 from federation.fetch import fetch_json
 from federation.httpsig import PublicKeyInfo, load_public_key
+from federation.inbox.strict import scrub
 from federation.remote_actor import RemoteActor, key_owner, parse_actor
+from federation.vocab import host_of
 from server.context import Context
+from server.receive.limits import KEY_WAIT_SECONDS, limits_for
+from server.store import actors as actors_table
 
 log = logging.getLogger(__name__)
 
-UPSERT_REMOTE_ACTOR = """
-INSERT INTO actors (iri, local, type, username, domain, name, summary, url, inbox, shared_inbox,
-                    outbox, followers, following, icon_url, manually_approves, public_key_id,
-                    public_key_pem, document, fetched_at)
-VALUES ($1, false, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, now())
-ON CONFLICT (iri) DO UPDATE SET
-    type = EXCLUDED.type, username = EXCLUDED.username, name = EXCLUDED.name,
-    summary = EXCLUDED.summary, url = EXCLUDED.url, inbox = EXCLUDED.inbox,
-    shared_inbox = EXCLUDED.shared_inbox, outbox = EXCLUDED.outbox,
-    followers = EXCLUDED.followers, following = EXCLUDED.following,
-    icon_url = EXCLUDED.icon_url, manually_approves = EXCLUDED.manually_approves,
-    public_key_id = EXCLUDED.public_key_id, public_key_pem = EXCLUDED.public_key_pem,
-    document = EXCLUDED.document, fetched_at = now(), updated_at = now()
-WHERE NOT actors.local
-"""
-ACTOR_BY_IRI = "SELECT * FROM actors WHERE iri = $1"
-ACTOR_BY_KEY = "SELECT iri, public_key_id, public_key_pem FROM actors WHERE public_key_id = $1"
-DELETE_REMOTE_ACTOR = "DELETE FROM actors WHERE iri = $1 AND NOT local"
+
+def _storable(actor: RemoteActor) -> RemoteActor:
+    """The actor with NUL and lone surrogates removed from its texts and document: PostgreSQL
+    refuses them, and a peer's odd display name must not fail the whole activity."""
+    texts = {
+        name: scrub(value)
+        for name, value in vars(actor).items()
+        if isinstance(value, (str, dict))
+    }
+    return replace(actor, **texts)
 
 
 async def store_actor(conn: asyncpg.Connection, actor: RemoteActor) -> None:
-    await conn.execute(
-        UPSERT_REMOTE_ACTOR, actor.iri, actor.type, actor.username, actor.domain, actor.name,
-        actor.summary, actor.url, actor.inbox, actor.shared_inbox, actor.outbox,
-        actor.followers, actor.following, actor.icon_url, actor.manually_approves,
-        actor.public_key_id, actor.public_key_pem, actor.document,
-    )
+    actor = _storable(actor)
+    await actors_table.upsert_remote_actor(conn, actor)
 
 
 def actor_from_row(row: asyncpg.Record) -> RemoteActor:
-    return parse_actor(row["document"], row["iri"])
+    return actors_table.remote_actor_of(row)
 
 
-async def fetch_signed(ctx: Context, url: str) -> tuple[str, dict[str, Any]]:
-    """GET an AS2 document, signed by the instance actor (for authorized-fetch peers)."""
+async def fetch_signed(
+    ctx: Context, url: str, *, slot_wait: float | None = None
+) -> tuple[str, dict[str, Any]]:
+    """GET an AS2 document, signed by the instance actor (for authorized-fetch peers).
+
+    Bounded per host and in total (`limits`), so a host whose fetches hang holds a few of
+    the client's connections, not all of them; the document comes back scrubbed of what
+    PostgreSQL cannot store."""
     async with ctx.pool.acquire() as conn:
         auth = await ctx.signers.instance(conn)
-    return await fetch_json(ctx.http, url, ctx.fetch_policy, auth=auth)
+    async with limits_for(ctx.http).slot(host_of(url), slot_wait):
+        final_url, document = await fetch_json(ctx.http, url, ctx.fetch_policy, auth=auth)
+    return final_url, scrub(document)
 
 
-async def fetch_actor(ctx: Context, iri: str, *, refresh: bool = False) -> RemoteActor:
+async def fetch_actor(
+    ctx: Context, iri: str, *, refresh: bool = False, slot_wait: float | None = None
+) -> RemoteActor:
     """The stored actor, or fetched from its origin (and stored) when unknown or refreshed."""
     if not refresh:
         async with ctx.pool.acquire() as conn:
-            row = await conn.fetchrow(ACTOR_BY_IRI, iri)
+            row = await actors_table.actor_by_iri(conn, iri)
         if row is not None and row["document"] is not None and not row["local"]:
             return actor_from_row(row)
-    final_url, doc = await fetch_signed(ctx, iri)
+    final_url, doc = await fetch_signed(ctx, iri, slot_wait=slot_wait)
     actor = parse_actor(doc, final_url)
     if actor.iri != iri and not refresh:
         log.info("actor %s answered as %s", iri, actor.iri)
@@ -81,7 +84,9 @@ class KeyCache:
     """Remote public keys by key id: memory, then PostgreSQL, then the key's origin.
 
     `refresh=True` (asked once by the verifier when a signature fails) re-fetches: the
-    actor may have rotated its key.
+    actor may have rotated its key. Fetches are bounded per host (`limits.py`) and wait
+    only `KEY_WAIT_SECONDS` for a slot: a host whose key fetches hang gets 401s, and holds a
+    few of the client's connections, never the pool other senders' keys need.
     """
 
     def __init__(self, ctx: Context, ttl_seconds: float = 600.0) -> None:
@@ -97,7 +102,7 @@ class KeyCache:
         if cached is not None and time.monotonic() - cached[0] < self.ttl:
             return cached[1]
         async with self.ctx.pool.acquire() as conn:
-            row = await conn.fetchrow(ACTOR_BY_KEY, key_id)
+            row = await actors_table.actor_by_key(conn, key_id)
         if row is None or not row["public_key_pem"]:
             return None
         return self._remember(key_id, row["iri"], row["public_key_pem"])
@@ -124,10 +129,12 @@ class KeyCache:
 
     async def _fetch_key_owner(self, key_id: str) -> RemoteActor:
         document_url = urldefrag(key_id).url
-        final_url, doc = await fetch_signed(self.ctx, document_url)
+        final_url, doc = await fetch_signed(self.ctx, document_url, slot_wait=KEY_WAIT_SECONDS)
         owner = key_owner(doc, key_id)
         if owner is not None:  # a standalone key document: its owner holds the key
-            return await fetch_actor(self.ctx, owner, refresh=True)
+            return await fetch_actor(
+                self.ctx, owner, refresh=True, slot_wait=KEY_WAIT_SECONDS
+            )
         actor = parse_actor(doc, final_url)
         async with self.ctx.pool.acquire() as conn:
             await store_actor(conn, actor)
@@ -144,8 +151,7 @@ async def resolve_handle(ctx: Context, handle: str) -> str:
     handle = handle.strip()
     if handle.startswith(("http://", "https://")):
         return handle
-    query = webfinger.parse_resource(handle)
-    assert isinstance(query, webfinger.AcctQuery)
+    query = webfinger.parse_handle(handle)
     scheme = "http" if ctx.settings.dev else "https"
     resource = f"acct:{query.username}@{query.domain}"
     url = f"{scheme}://{query.domain}/.well-known/webfinger?resource={resource}"
@@ -159,7 +165,3 @@ async def resolve_handle(ctx: Context, handle: str) -> str:
         ):
             return str(link["href"])
     raise BadResponse(f"WebFinger for {handle} names no ActivityPub actor")
-
-
-def host_of(url: str) -> str:
-    return urlsplit(url).netloc.lower()

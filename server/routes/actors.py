@@ -14,23 +14,14 @@ from federation.negotiation import wants_activity_json
 from server.actors.profiles import actor_urls, profile_of, text_to_html
 from server.http.i18n import format_day, format_number
 from server.http.responses import N_, ActivityJSONResponse, error_response, render, request_locale
-from server.routes.objects import latest
+from server.read import listings
 from server.settings import Settings
+from server.store import activities, follows
 from server.store import actors as store
 from server.version import VERSION
 
 PAGE_SIZE = 40
 
-FOLLOWERS_PAGE = """
-SELECT id, follower_iri AS iri FROM follows
-WHERE followee_iri = $1 AND state = 'accepted' AND id < $2
-ORDER BY id DESC LIMIT $3
-"""
-FOLLOWING_PAGE = """
-SELECT id, followee_iri AS iri FROM follows
-WHERE follower_iri = $1 AND state = 'accepted' AND id < $2
-ORDER BY id DESC LIMIT $3
-"""
 MAX_ID = 2**63 - 1
 
 
@@ -60,8 +51,8 @@ async def _territory_page(request: Request, row: asyncpg.Record) -> Response:
     settings: Settings = request.app.state.settings
     locale = request_locale(request)
     async with request.app.state.pool.acquire() as conn:
-        followers, following = await store.follow_counts(conn, row["iri"])
-        items = await latest(conn)
+        followers, following = await follows.follow_counts(conn, row["iri"])
+        items = await listings.latest(conn)
     lat, lon = row["latitude"], row["longitude"]
     return render(
         request,
@@ -141,12 +132,12 @@ async def _follow_collection(request: Request, which: str) -> Response:
     collection_id = urls.followers if which == "followers" else urls.following
     max_id = _page_params(request)
     async with request.app.state.pool.acquire() as conn:
-        followers, following = await store.follow_counts(conn, row["iri"])
+        followers, following = await follows.follow_counts(conn, row["iri"])
         total = followers if which == "followers" else following
         rows = None
         if max_id is not None:
-            query = FOLLOWERS_PAGE if which == "followers" else FOLLOWING_PAGE
-            rows = list(await conn.fetch(query, row["iri"], max_id, PAGE_SIZE + 1))
+            page = follows.followers_page if which == "followers" else follows.following_page
+            rows = await page(conn, row["iri"], max_id, PAGE_SIZE + 1)
     return _collection_response(request, collection_id, total, rows)
 
 
@@ -156,22 +147,6 @@ async def followers_view(request: Request) -> Response:
 
 async def following_view(request: Request) -> Response:
     return await _follow_collection(request, "following")
-
-
-OUTBOX_COUNT = """
-SELECT count(*) FROM objects WHERE actor_iri = $1 AND local AND deleted_at IS NULL
-"""
-OUTBOX_PAGE = """
-SELECT o.id, jsonb_build_object(
-    'id', a.iri, 'type', 'Create', 'actor', o.actor_iri,
-    'published', a.raw -> 'object' -> 'published', 'to', a.raw -> 'to', 'cc', a.raw -> 'cc',
-    'object', o.document - '@context'
-) AS item
-FROM objects o JOIN activities a ON a.object_iri = o.iri AND a.type = 'Create'
-WHERE o.actor_iri = $1 AND o.local AND o.deleted_at IS NULL AND o.id < $2
-ORDER BY o.id DESC LIMIT $3
-"""
-ACTIVITY_BY_IRI = "SELECT raw, public FROM activities WHERE iri = $1"
 
 
 async def outbox_view(request: Request) -> Response:
@@ -184,10 +159,10 @@ async def outbox_view(request: Request) -> Response:
     urls = actor_urls(row, settings)
     max_id = _page_params(request)
     async with request.app.state.pool.acquire() as conn:
-        total = int(await conn.fetchval(OUTBOX_COUNT, row["iri"]))
+        total = await activities.outbox_count(conn, row["iri"])
         if max_id is None:
             return _collection_response(request, urls.outbox, total, None)
-        rows = list(await conn.fetch(OUTBOX_PAGE, row["iri"], max_id, PAGE_SIZE + 1))
+        rows = await activities.outbox_page(conn, row["iri"], max_id, PAGE_SIZE + 1)
     return _collection_response(request, urls.outbox, total, rows, item="item")
 
 
@@ -197,7 +172,7 @@ async def activity_view(request: Request) -> Response:
     settings: Settings = request.app.state.settings
     iri = f"{settings.base_url}/activities/{request.path_params['uuid']}"
     async with request.app.state.pool.acquire() as conn:
-        row = await conn.fetchrow(ACTIVITY_BY_IRI, iri)
+        row = await activities.activity_by_iri(conn, iri)
     if row is None:
         return error_response(request, 404, N_("Not found."))
     return ActivityJSONResponse(row["raw"])

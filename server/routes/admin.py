@@ -6,7 +6,6 @@ Every change is a POST form guarded by the session's CSRF token; success redirec
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import asyncpg
@@ -14,13 +13,15 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from federation.domains import normalise_domain
 from server.accounts import auth
-from server.context import Context
-from server.http.i18n import translations
-from server.http.responses import N_, render, request_locale
+from server.http.requests import ctx_of, gettext_for
+from server.http.responses import N_, render
 from server.publish import follows
 from server.settings import Settings
 from server.store import actors as store
+from server.store import domain_blocks
+from server.store import follows as follows_table
 
 NOTICES = {
     "followed": N_("Follow request sent. It counts once the other territory accepts it."),
@@ -41,45 +42,17 @@ MISSING_FIELD = N_("A field of the form is missing.")
 REASON_TOO_LONG = N_("The reason is too long (500 characters at most).")
 
 MAX_REASON = 500
-_LABEL_RE = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
-
-LIST_BLOCKS = "SELECT domain, reason, created_at FROM domain_blocks ORDER BY domain LIMIT 1000"
-UPSERT_BLOCK = """
-INSERT INTO domain_blocks (domain, reason) VALUES ($1, $2)
-ON CONFLICT (domain) DO UPDATE SET reason = EXCLUDED.reason
-"""
-DELETE_BLOCK = "DELETE FROM domain_blocks WHERE domain = $1"
-FOLLOWER_STATE = "SELECT state FROM follows WHERE follower_iri = $1 AND followee_iri = $2"
 
 
 def normalize_domain(value: str) -> str | None:
-    """A lower-case host name (IDN to punycode), or None when `value` is not one."""
-    value = value.strip().rstrip(".").lower()
-    if not value or len(value) > 253:
-        return None
-    try:
-        value = value.encode("idna").decode("ascii")
-    except UnicodeError:
-        return None
-    labels = value.split(".")
-    if len(labels) < 2 or not all(_LABEL_RE.match(label) for label in labels):
-        return None
-    if labels[-1].isdigit():  # an IP address, not a host name
-        return None
-    return value
-
-
-def _gettext(request: Request, message: str) -> str:
-    return translations(request_locale(request)).gettext(message)
+    """A lower-case host name (IDN to punycode), or None when `value` is not one: the normal
+    form every block comparison uses."""
+    return normalise_domain(value)
 
 
 def _field(form: Any, name: str) -> str:
     value = form.get(name)
     return value.strip() if isinstance(value, str) else ""
-
-
-def _ctx(request: Request) -> Context:
-    return request.app.state.ctx  # type: ignore[no-any-return]
 
 
 def _done(notice: str) -> Response:
@@ -124,7 +97,7 @@ def _login_page(
         "login.html",
         status_code=status,
         csrf=token,
-        error=_gettext(request, error) if error else None,
+        error=gettext_for(request, error) if error else None,
         email=email,
         next=next_path,
     )
@@ -163,7 +136,7 @@ async def login(request: Request) -> Response:
         throttle.succeeded(email)
         previous = request.cookies.get(auth.SESSION_COOKIE)
         if previous:  # no session fixation: whatever came before is discarded
-            await conn.execute(auth.DELETE_SESSION, auth.hash_token(previous))
+            await auth.discard_session(conn, previous)
         token = await auth.open_session(conn, account["id"])
     default = "/admin" if account["role"] == "admin" else "/"
     response = RedirectResponse(next_path or default, status_code=303)
@@ -201,7 +174,7 @@ async def _admin_page(
     async with request.app.state.pool.acquire() as conn:
         territory = await store.territory(conn)
         lists = await follows.follow_lists(conn, territory["iri"]) if territory else None
-        blocks = list(await conn.fetch(LIST_BLOCKS))
+        blocks = await domain_blocks.list_blocks(conn)
     notice = NOTICES.get(request.query_params.get("done", "")) if status == 200 else None
     return render(
         request,
@@ -214,8 +187,8 @@ async def _admin_page(
         followers=[_who(r, "follower_iri") for r in lists.followers] if lists else [],
         following=[_who(r, "followee_iri") for r in lists.following] if lists else [],
         blocks=blocks,
-        notice=_gettext(request, notice) if notice else None,
-        error=_gettext(request, error) if error else None,
+        notice=gettext_for(request, notice) if notice else None,
+        error=gettext_for(request, error) if error else None,
         detail=detail,
         values=values or {},
     )
@@ -235,11 +208,13 @@ async def answer_request(request: Request) -> Response:
         return await _admin_page(request, status=400, error=MISSING_FIELD)
     if decision not in ("accept", "reject"):
         return await _admin_page(request, status=400, error=BAD_DECISION)
-    ctx = _ctx(request)
+    ctx = ctx_of(request)
     async with ctx.pool.acquire() as conn:
         territory = await store.territory(conn)
         state = (
-            await conn.fetchval(FOLLOWER_STATE, follower, territory["iri"]) if territory else None
+            await follows_table.follow_state(conn, follower, territory["iri"])
+            if territory
+            else None
         )
     try:
         await follows.answer_request(ctx, follower, accept=decision == "accept")
@@ -257,7 +232,7 @@ async def follow(request: Request) -> Response:
     if not handle:
         return await _admin_page(request, status=400, error=MISSING_FIELD)
     try:
-        await follows.follow(_ctx(request), handle)
+        await follows.follow(ctx_of(request), handle)
     except follows.FollowError as exc:
         return await _admin_page(request, status=400, detail=str(exc), values={"handle": handle})
     return _done("followed")
@@ -270,7 +245,7 @@ async def unfollow(request: Request) -> Response:
     if not actor:
         return await _admin_page(request, status=400, error=MISSING_FIELD)
     try:
-        await follows.unfollow(_ctx(request), actor)
+        await follows.unfollow(ctx_of(request), actor)
     except follows.FollowError as exc:
         return await _admin_page(request, status=400, detail=str(exc))
     return _done("unfollowed")
@@ -290,7 +265,7 @@ async def add_block(request: Request) -> Response:
     if len(reason) > MAX_REASON:
         return await _admin_page(request, status=400, error=REASON_TOO_LONG, values=values)
     async with request.app.state.pool.acquire() as conn:
-        await conn.execute(UPSERT_BLOCK, domain, reason)
+        await domain_blocks.block(conn, domain, reason)
     request.app.state.blocks.forget()
     return _done("blocked")
 
@@ -302,9 +277,9 @@ async def delete_block(request: Request) -> Response:
     if domain is None:
         return await _admin_page(request, status=400, error=BAD_DOMAIN)
     async with request.app.state.pool.acquire() as conn:
-        result = await conn.execute(DELETE_BLOCK, domain)
+        unblocked = await domain_blocks.unblock(conn, domain)
     request.app.state.blocks.forget()
-    if result == "DELETE 0":
+    if not unblocked:
         return await _admin_page(request, status=400, error=NOT_BLOCKED)
     return _done("unblocked")
 

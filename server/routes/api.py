@@ -9,7 +9,6 @@ and every change is published exactly like an editor's.
 from __future__ import annotations
 
 import json
-import secrets
 from collections.abc import Awaitable, Callable
 from functools import wraps
 from typing import Any
@@ -19,34 +18,20 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from federation.vocab import utc_timestamp
 from server.accounts import auth
-from server.context import Context
+from server.accounts import tokens as api_tokens
+from server.accounts.tokens import MAX_TOKEN_NAME, create_token
+from server.http.body import Rejected, read_body
 from server.http.i18n import translations
+from server.http.requests import ctx_of
 from server.http.responses import N_, render, request_locale
 from server.publish import objects
-from server.receive.inbox import Rejected, read_body
 from server.settings import Settings
-from server.store import actors as store
+from server.store import accounts
+from server.store import tokens as token_rows
 
-TOKEN_PREFIX = "mlg_"
-MAX_TOKEN_NAME = 100
 MAX_LIST = 500
-
-TOKEN_ACCOUNT = """
-UPDATE api_tokens t SET last_used_at = now()
-FROM accounts a
-WHERE t.token_hash = $1 AND a.id = t.account_id
-RETURNING a.id, a.email, a.role, t.name
-"""
-INSERT_TOKEN = "INSERT INTO api_tokens (token_hash, account_id, name) VALUES ($1, $2, $3)"
-LIST_TOKENS = """
-SELECT t.token_hash, t.name, t.created_at, t.last_used_at, a.email
-FROM api_tokens t JOIN accounts a ON a.id = t.account_id
-ORDER BY t.created_at DESC LIMIT 500
-"""
-DELETE_TOKEN = "DELETE FROM api_tokens WHERE token_hash = $1"
-LIST_ACCOUNTS = "SELECT id, email, role FROM accounts ORDER BY lower(email) LIMIT 1000"
-ACCOUNT_BY_ID = "SELECT id, email FROM accounts WHERE id = $1"
 
 TOKEN_NOTICES = {"revoked": N_("Token revoked: scripts using it are refused from now on.")}
 TOKEN_NAME_NEEDED = N_("Give the token a name (100 characters at most), such as “agenda import”.")
@@ -66,22 +51,7 @@ def _error(status: int, message: str) -> ApiError:
     return ApiError(status, {"error": message})
 
 
-def _ctx(request: Request) -> Context:
-    return request.app.state.ctx  # type: ignore[no-any-return]
-
-
 # ----------------------------------------------------------------------------------- tokens
-
-
-def new_token() -> str:
-    return TOKEN_PREFIX + secrets.token_urlsafe(32)
-
-
-async def create_token(conn: asyncpg.Connection, account_id: int, name: str) -> str:
-    """Record a token for `account_id`; return it (it is never stored, only its hash)."""
-    token = new_token()
-    await conn.execute(INSERT_TOKEN, auth.hash_token(token), account_id, name)
-    return token
 
 
 async def token_account(request: Request) -> asyncpg.Record | None:
@@ -91,7 +61,7 @@ async def token_account(request: Request) -> asyncpg.Record | None:
     if scheme.lower() != "bearer" or not token or len(token) > 256:
         return None
     async with request.app.state.pool.acquire() as conn:
-        return await conn.fetchrow(TOKEN_ACCOUNT, auth.hash_token(token))
+        return await api_tokens.token_account(conn, token)
 
 
 def api(endpoint: ApiEndpoint) -> Callable[[Request], Awaitable[Response]]:
@@ -138,7 +108,7 @@ async def read_json(request: Request) -> dict[str, Any]:
 
 
 def _iso(value: Any) -> str | None:
-    return store.iso(value) if value is not None else None
+    return utc_timestamp(value) if value is not None else None
 
 
 def object_json(row: asyncpg.Record) -> dict[str, Any]:
@@ -186,7 +156,7 @@ async def get_object(request: Request, account: asyncpg.Record) -> Response:
 async def _create(request: Request, kind: str) -> Response:
     data = await read_json(request)
     try:
-        row = await objects.create_local(_ctx(request), kind, data)
+        row = await objects.create_local(ctx_of(request), kind, data)
     except objects.InputError as exc:
         raise ApiError(400, {"errors": exc.messages}) from exc
     return _created(row)
@@ -206,7 +176,7 @@ async def create_event(request: Request, account: asyncpg.Record) -> Response:
 async def update_object(request: Request, account: asyncpg.Record) -> Response:
     data = await read_json(request)
     try:
-        row = await objects.update_local(_ctx(request), request.path_params["id"], data)
+        row = await objects.update_local(ctx_of(request), request.path_params["id"], data)
     except objects.InputError as exc:
         raise ApiError(400, {"errors": exc.messages}) from exc
     except LookupError as exc:
@@ -217,7 +187,7 @@ async def update_object(request: Request, account: asyncpg.Record) -> Response:
 @api
 async def delete_object(request: Request, account: asyncpg.Record) -> Response:
     try:
-        await objects.delete_local(_ctx(request), request.path_params["id"])
+        await objects.delete_local(ctx_of(request), request.path_params["id"])
     except LookupError as exc:
         raise _error(404, "no local initiative or event with this id") from exc
     return Response(status_code=204)
@@ -239,8 +209,8 @@ async def _tokens_page(
     locale = request_locale(request)
     gettext = translations(locale).gettext
     async with request.app.state.pool.acquire() as conn:
-        tokens = list(await conn.fetch(LIST_TOKENS))
-        accounts = list(await conn.fetch(LIST_ACCOUNTS))
+        tokens = await token_rows.list_tokens(conn)
+        account_rows = await accounts.list_accounts(conn)
     notice = TOKEN_NOTICES.get(request.query_params.get("done", "")) if status == 200 else None
     return render(
         request,
@@ -250,7 +220,7 @@ async def _tokens_page(
         csrf=account["csrf_token"],
         is_admin=True,
         tokens=tokens,
-        accounts=accounts,
+        accounts=account_rows,
         token=token,
         values=values or {"account": account["id"]},
         notice=gettext(notice) if notice else None,
@@ -278,7 +248,7 @@ async def tokens_create(request: Request) -> Response:
     if not name or len(name) > MAX_TOKEN_NAME:
         return await _tokens_page(request, status=400, error=TOKEN_NAME_NEEDED, values=values)
     async with request.app.state.pool.acquire() as conn:
-        owner = await conn.fetchrow(ACCOUNT_BY_ID, account_id) if account_id else None
+        owner = await accounts.account_by_id(conn, account_id) if account_id else None
         if owner is None:
             return await _tokens_page(request, status=400, error=UNKNOWN_ACCOUNT, values=values)
         token = await create_token(conn, owner["id"], name)
@@ -291,7 +261,7 @@ async def tokens_revoke(request: Request) -> Response:
     token_hash = form.get("token")
     if isinstance(token_hash, str):
         async with request.app.state.pool.acquire() as conn:
-            await conn.execute(DELETE_TOKEN, token_hash)
+            await token_rows.delete_token(conn, token_hash)
     return RedirectResponse("/admin/tokens?done=revoked", status_code=303)
 
 

@@ -19,13 +19,15 @@ CORS = {"Access-Control-Allow-Origin": "*"}
 
 
 def _local_username(
-    query: webfinger.AcctQuery | webfinger.UrlQuery, settings: Settings
+    query: webfinger.AcctQuery | webfinger.UrlQuery | webfinger.OtherUri, settings: Settings
 ) -> str | None:
     """The local username a resource names, or None when it names nothing here."""
+    if isinstance(query, webfinger.OtherUri):
+        return None
     if isinstance(query, webfinger.AcctQuery):
         return query.username if query.domain == settings.domain else None
     parts = urlsplit(query.url)
-    if parts.netloc.lower() != settings.domain:
+    if parts.netloc.lower().rstrip(".") != settings.domain:
         return None
     path = parts.path.rstrip("/")
     if path == "/actor":
@@ -59,6 +61,7 @@ async def webfinger_view(request: Request) -> Response:
         profile_url=urls.url,
         aliases=[urls.id, urls.url],
     )
+    body = webfinger.select_links(body, request.query_params.getlist("rel"))
     return JSONResponse(body, media_type=JRD_TYPE, headers=CORS)
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -14,22 +13,19 @@ from starlette.routing import Route
 
 from federation import themes
 from federation.negotiation import wants_activity_json
-from federation.objects import format_when
+from federation.objects.context import context_bytes
+from federation.objects.dates import format_when
+from federation.validation import is_http_url
 from server.http.responses import N_, ActivityJSONResponse, error_response, render, request_locale
+from server.read import listings
 from server.settings import Settings
-
-SCHEMAS_DIR = Path(__file__).resolve().parents[2] / "schemas"
-OBJECT_BY_IRI = "SELECT * FROM objects WHERE iri = $1"
-OBJECT_BY_ID = "SELECT * FROM objects WHERE id = $1 AND deleted_at IS NULL"
-LATEST = """
-SELECT o.*, a.name AS actor_name FROM objects o LEFT JOIN actors a ON a.iri = o.actor_iri
-WHERE o.deleted_at IS NULL ORDER BY o.published DESC, o.id DESC LIMIT $1
-"""
+from server.store import actors as actors_table
+from server.store import objects as objects_table
 
 
 async def context_document(request: Request) -> Response:
     """Our JSON-LD context, at a stable URL on every instance."""
-    body = (SCHEMAS_DIR / "maillage.jsonld").read_bytes()
+    body = context_bytes()
     return Response(body, media_type="application/ld+json",
                     headers={"Access-Control-Allow-Origin": "*",
                              "Cache-Control": "public, max-age=86400"})
@@ -42,7 +38,7 @@ def schema_org(row: asyncpg.Record) -> dict[str, Any]:
         "@type": "Event" if row["kind"] == "event" else "Project",
         "name": row["title"],
         "description": row["summary"],
-        "url": row["url"] or row["iri"],
+        "url": row["url"] if is_http_url(row["url"]) else row["iri"],
     }
     if row["image_url"]:
         data["image"] = row["image_url"]
@@ -79,9 +75,8 @@ async def _page(request: Request, row: asyncpg.Record) -> Response:
     async with request.app.state.pool.acquire() as conn:
         initiative = None
         if row["initiative_iri"]:
-            initiative = await conn.fetchrow(OBJECT_BY_IRI, row["initiative_iri"])
-        author = await conn.fetchrow("SELECT name, url FROM actors WHERE iri = $1",
-                                     row["actor_iri"])
+            initiative = await objects_table.object_by_iri(conn, row["initiative_iri"])
+        author = await actors_table.name_and_url(conn, row["actor_iri"])
     structured = json.dumps(schema_org(row), ensure_ascii=False).replace("</", "<\\/")
     return render(
         request,
@@ -104,7 +99,7 @@ async def object_view(request: Request) -> Response:
     settings: Settings = request.app.state.settings
     iri = f"{settings.base_url}/objects/{request.path_params['uuid']}"
     async with request.app.state.pool.acquire() as conn:
-        row = await conn.fetchrow(OBJECT_BY_IRI, iri)
+        row = await objects_table.object_by_iri(conn, iri)
     if row is None or not row["local"]:
         return error_response(request, 404, N_("Not found."))
     if row["deleted_at"] is not None:
@@ -122,21 +117,10 @@ async def item_view(request: Request) -> Response:
     if not raw.isdigit() or int(raw) > 2**62:
         return error_response(request, 404, N_("Not found."))
     async with request.app.state.pool.acquire() as conn:
-        row = await conn.fetchrow(OBJECT_BY_ID, int(raw))
+        row = await objects_table.object_by_id(conn, int(raw))
     if row is None:
         return error_response(request, 404, N_("Not found."))
     return await _page(request, row)
-
-
-async def latest(conn: asyncpg.Connection, limit: int = 20) -> list[asyncpg.Record]:
-    return list(await conn.fetch(LATEST, limit))
-
-
-BY_THEME = """
-SELECT o.*, a.name AS actor_name FROM objects o LEFT JOIN actors a ON a.iri = o.actor_iri
-WHERE o.deleted_at IS NULL AND o.themes @> ARRAY[$1]::text[]
-ORDER BY o.published DESC, o.id DESC LIMIT 50
-"""
 
 
 async def theme_view(request: Request) -> Response:
@@ -146,7 +130,7 @@ async def theme_view(request: Request) -> Response:
         return error_response(request, 404, N_("Not found."))
     locale = request_locale(request)
     async with request.app.state.pool.acquire() as conn:
-        items = list(await conn.fetch(BY_THEME, theme.id))
+        items = await listings.by_theme(conn, theme.id)
     return render(
         request, "theme.html", theme=theme,
         label=theme.label(locale), items=items,

@@ -1,14 +1,18 @@
-"""SQL for actors and accounts: queries as named constants, functions at the edge."""
+"""The `actors` table: our local actors (instance, territory) and the remote ones we know.
+
+Pure SQL: keys arrive as PEM and multibase strings (made in server/actors/), rows leave as
+`asyncpg.Record`s; a remote actor is read back through its one mapper, `remote_actor_of`
+(the stored document parsed again), so reading never does I/O.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 import asyncpg
 
 from federation.actor import ActorUrls, main_key_id
-from server.actors.keys import generate_keys
+from federation.remote_actor import RemoteActor, parse_actor
 
 LOCAL_ACTOR_BY_ROLE = "SELECT * FROM actors WHERE local AND role = $1 ORDER BY id LIMIT 1"
 LOCAL_ACTOR_BY_USERNAME = "SELECT * FROM actors WHERE local AND lower(username) = lower($1)"
@@ -36,21 +40,28 @@ WHERE id = $1
 RETURNING *
 """
 
-COUNT_FOLLOWS = """
-SELECT
-    count(*) FILTER (WHERE followee_iri = $1 AND state = 'accepted') AS followers,
-    count(*) FILTER (WHERE follower_iri = $1 AND state = 'accepted') AS following
-FROM follows WHERE (followee_iri = $1 OR follower_iri = $1)
-"""
-
-INSERT_ACCOUNT = """
-INSERT INTO accounts (email, password_hash, role) VALUES ($1, $2, $3)
-ON CONFLICT (lower(email)) DO UPDATE SET password_hash = EXCLUDED.password_hash,
-                                         role = EXCLUDED.role
-RETURNING id, (xmax = 0) AS created
-"""
-
 COUNT_LOCAL_ACTORS = "SELECT count(*) FROM actors WHERE local AND role = 'territory'"
+LOCAL_SIGNING_KEY = "SELECT public_key_id, private_key_pem FROM actors WHERE iri = $1 AND local"
+NAME_AND_URL = "SELECT name, url FROM actors WHERE iri = $1"
+
+UPSERT_REMOTE_ACTOR = """
+INSERT INTO actors (iri, local, type, username, domain, name, summary, url, inbox, shared_inbox,
+                    outbox, followers, following, icon_url, manually_approves, public_key_id,
+                    public_key_pem, document, fetched_at)
+VALUES ($1, false, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, now())
+ON CONFLICT (iri) DO UPDATE SET
+    type = EXCLUDED.type, username = EXCLUDED.username, name = EXCLUDED.name,
+    summary = EXCLUDED.summary, url = EXCLUDED.url, inbox = EXCLUDED.inbox,
+    shared_inbox = EXCLUDED.shared_inbox, outbox = EXCLUDED.outbox,
+    followers = EXCLUDED.followers, following = EXCLUDED.following,
+    icon_url = EXCLUDED.icon_url, manually_approves = EXCLUDED.manually_approves,
+    public_key_id = EXCLUDED.public_key_id, public_key_pem = EXCLUDED.public_key_pem,
+    document = EXCLUDED.document, fetched_at = now(), updated_at = now()
+WHERE NOT actors.local
+"""
+ACTOR_BY_IRI = "SELECT * FROM actors WHERE iri = $1"
+ACTOR_BY_KEY = "SELECT iri, public_key_id, public_key_pem FROM actors WHERE public_key_id = $1"
+DELETE_REMOTE_ACTOR = "DELETE FROM actors WHERE iri = $1 AND NOT local"
 
 
 @dataclass(frozen=True)
@@ -65,6 +76,29 @@ class TerritoryFields:
     manually_approves: bool | None = None
 
 
+@dataclass(frozen=True)
+class NewLocalActor:
+    """A local actor about to be created, with the key material made for it."""
+
+    role: str
+    type: str
+    username: str
+    domain: str
+    urls: ActorUrls
+    name: str
+    summary: str
+    public_key_pem: str
+    private_key_pem: str
+    ed25519_private: str
+    """multibase/multicodec-encoded Ed25519 private key (bovine's format)."""
+    place_name: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+
+
+# -------------------------------------------------------------------------- local actors
+
+
 async def instance_actor(conn: asyncpg.Connection) -> asyncpg.Record | None:
     return await conn.fetchrow(LOCAL_ACTOR_BY_ROLE, "instance")
 
@@ -77,93 +111,42 @@ async def local_actor(conn: asyncpg.Connection, username: str) -> asyncpg.Record
     return await conn.fetchrow(LOCAL_ACTOR_BY_USERNAME, username)
 
 
-async def _insert_local_actor(
-    conn: asyncpg.Connection,
-    *,
-    role: str,
-    type_: str,
-    username: str,
-    domain: str,
-    urls: ActorUrls,
-    fields: TerritoryFields,
-) -> asyncpg.Record | None:
-    keys = generate_keys()
-    return await conn.fetchrow(
+async def insert_local_actor(conn: asyncpg.Connection, actor: NewLocalActor) -> None:
+    """Create a local actor; nothing happens when its id or username is taken (a concurrent
+    starter won the insert): read the row back with `instance_actor` or `territory`."""
+    urls = actor.urls
+    await conn.execute(
         INSERT_LOCAL_ACTOR,
         urls.id,
-        role,
-        type_,
-        username,
-        domain,
-        fields.name or username,
-        fields.summary or "",
+        actor.role,
+        actor.type,
+        actor.username,
+        actor.domain,
+        actor.name,
+        actor.summary,
         urls.url,
         urls.inbox,
         urls.shared_inbox,
         urls.outbox,
         urls.followers,
         urls.following,
-        fields.place_name,
-        fields.latitude,
-        fields.longitude,
+        actor.place_name,
+        actor.latitude,
+        actor.longitude,
         main_key_id(urls.id),
-        keys.public_key_pem,
-        keys.private_key_pem,
-        keys.ed25519_private,
+        actor.public_key_pem,
+        actor.private_key_pem,
+        actor.ed25519_private,
     )
 
 
-async def ensure_instance_actor(
-    conn: asyncpg.Connection, base_url: str, domain: str
+async def update_territory(
+    conn: asyncpg.Connection, actor_id: int, fields: TerritoryFields
 ) -> asyncpg.Record:
-    """The Application actor that signs fetches; created with its keys on first start."""
-    row = await instance_actor(conn)
-    if row is not None:
-        return row
-    host = domain.rsplit(":", 1)[0]
-    await _insert_local_actor(
-        conn,
-        role="instance",
-        type_="Application",
-        username=host,
-        domain=domain,
-        urls=ActorUrls.instance(base_url),
-        fields=TerritoryFields(name=f"Maillage {domain}"),
-    )
-    row = await instance_actor(conn)  # a concurrent starter may have won the insert
-    assert row is not None
-    return row
-
-
-class SlugTaken(ValueError):
-    """The territory exists under another slug; its actor id cannot change once federated."""
-
-
-async def set_territory(
-    conn: asyncpg.Connection, base_url: str, domain: str, slug: str, fields: TerritoryFields
-) -> asyncpg.Record:
-    """Create the territory on first call, then update the fields given."""
-    existing = await territory(conn)
-    if existing is None:
-        await _insert_local_actor(
-            conn,
-            role="territory",
-            type_="Group",
-            username=slug,
-            domain=domain,
-            urls=ActorUrls.territory(base_url, slug),
-            fields=fields,
-        )
-        existing = await territory(conn)  # ours, or a concurrent creator's
-        assert existing is not None
-    if existing["username"].lower() != slug.lower():
-        raise SlugTaken(
-            f"this instance's territory is already '{existing['username']}'; "
-            "its address is federated and cannot be renamed"
-        )
+    """Set the fields given (None leaves a column as it is); return the updated row."""
     row = await conn.fetchrow(
         UPDATE_TERRITORY,
-        existing["id"],
+        actor_id,
         fields.name,
         fields.summary,
         fields.place_name,
@@ -175,24 +158,47 @@ async def set_territory(
     return row
 
 
-async def follow_counts(conn: asyncpg.Connection, actor_iri: str) -> tuple[int, int]:
-    row = await conn.fetchrow(COUNT_FOLLOWS, actor_iri)
-    assert row is not None
-    return int(row["followers"]), int(row["following"])
-
-
-async def upsert_account(
-    conn: asyncpg.Connection, email: str, password_hash: str, role: str
-) -> tuple[int, bool]:
-    row = await conn.fetchrow(INSERT_ACCOUNT, email, password_hash, role)
-    assert row is not None
-    return int(row["id"]), bool(row["created"])
-
-
 async def count_territories(conn: asyncpg.Connection) -> int:
     return int(await conn.fetchval(COUNT_LOCAL_ACTORS))
 
 
-def iso(value: datetime) -> str:
-    """UTC timestamp as AS2 documents write it: `2026-11-25T14:00:00Z`."""
-    return value.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+async def local_signing_key(conn: asyncpg.Connection, iri: str) -> asyncpg.Record | None:
+    """Columns public_key_id, private_key_pem of a local actor; None when not local."""
+    return await conn.fetchrow(LOCAL_SIGNING_KEY, iri)
+
+
+# ------------------------------------------------------------------------- remote actors
+
+
+async def upsert_remote_actor(conn: asyncpg.Connection, actor: RemoteActor) -> None:
+    """Store what a remote actor's origin served; a local actor's row is never overwritten."""
+    await conn.execute(
+        UPSERT_REMOTE_ACTOR, actor.iri, actor.type, actor.username, actor.domain, actor.name,
+        actor.summary, actor.url, actor.inbox, actor.shared_inbox, actor.outbox,
+        actor.followers, actor.following, actor.icon_url, actor.manually_approves,
+        actor.public_key_id, actor.public_key_pem, actor.document,
+    )
+
+
+def remote_actor_of(row: asyncpg.Record) -> RemoteActor:
+    """The row mapper for remote actors: the stored document, parsed as when it arrived."""
+    return parse_actor(row["document"], row["iri"])
+
+
+async def actor_by_iri(conn: asyncpg.Connection, iri: str) -> asyncpg.Record | None:
+    """Any actor's row, local or remote."""
+    return await conn.fetchrow(ACTOR_BY_IRI, iri)
+
+
+async def name_and_url(conn: asyncpg.Connection, iri: str) -> asyncpg.Record | None:
+    """Any known actor's display name and web page (columns name, url)."""
+    return await conn.fetchrow(NAME_AND_URL, iri)
+
+
+async def actor_by_key(conn: asyncpg.Connection, key_id: str) -> asyncpg.Record | None:
+    """Columns iri, public_key_id, public_key_pem of the actor holding a key id."""
+    return await conn.fetchrow(ACTOR_BY_KEY, key_id)
+
+
+async def delete_remote_actor(conn: asyncpg.Connection, iri: str) -> None:
+    await conn.execute(DELETE_REMOTE_ACTOR, iri)

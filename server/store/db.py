@@ -20,6 +20,8 @@ from server.settings import Settings
 log = logging.getLogger(__name__)
 
 EMBEDDED_DATABASE = "maillage"
+WORK_CHANNEL = "maillage_work"
+"""NOTIFY channel that wakes the workers: new activities to fan out, received ones to process."""
 _embedded: dict[Path, Any] = {}
 
 
@@ -44,9 +46,15 @@ def resolve_dsn(settings: Settings) -> str:
     return settings.database_url or embedded_dsn(settings.data_dir)
 
 
+CONNECT_TIMEOUT = 5.0
+"""Seconds a new pool connection may take: past it, a request answers 503 (TimeoutError)
+instead of waiting a minute on a PostgreSQL that does not answer."""
+
+
 async def create_pool(dsn: str, *, min_size: int = 1, max_size: int = 10) -> asyncpg.Pool:
     pool = await asyncpg.create_pool(
-        dsn, min_size=min_size, max_size=max_size, init=init_connection
+        dsn, min_size=min_size, max_size=max_size, init=init_connection,
+        timeout=CONNECT_TIMEOUT,
     )
     assert pool is not None
     return pool

@@ -4,20 +4,7 @@ from __future__ import annotations
 
 import asyncpg
 
-# Used inside the inbox's store statement, whose parameters $5, $6 are the sender's host and
-# whether it signed with RFC 9421. The sender is alive: clear its failures, and remember that
-# it verifies RFC 9421. Both touch (and lock) the host's row only when something changes, so
-# a busy peer's requests do not queue behind each other.
-HOST_ANSWERED = """
-revived AS (
-    UPDATE hosts SET failing_since = NULL, unavailable = false,
-                     accepts_rfc9421 = accepts_rfc9421 OR $6
-    WHERE host = $5 AND (failing_since IS NOT NULL OR unavailable OR ($6 AND NOT accepts_rfc9421))
-), first_seen AS (
-    INSERT INTO hosts (host, accepts_rfc9421)
-    SELECT $5, true WHERE $6 AND NOT EXISTS (SELECT 1 FROM hosts WHERE host = $5)
-    ON CONFLICT (host) DO NOTHING
-)"""
+# A sender heard from is marked alive by the inbox's own statement (inbox_log.STORE_RECEIVED).
 DELIVERED = """
 INSERT INTO hosts (host, last_success_at) VALUES ($1, now())
 ON CONFLICT (host) DO UPDATE SET failing_since = NULL, unavailable = false, last_success_at = now()
@@ -31,6 +18,7 @@ ON CONFLICT (host) DO UPDATE SET
 RETURNING unavailable
 """
 REFUSES_RFC9421 = "UPDATE hosts SET accepts_rfc9421 = false WHERE host = $1"
+HOSTS_RFC9421 = "SELECT host FROM hosts WHERE host = ANY($1::text[]) AND accepts_rfc9421"
 
 
 async def host_took_delivery(conn: asyncpg.Connection, host: str) -> None:
@@ -40,3 +28,13 @@ async def host_took_delivery(conn: asyncpg.Connection, host: str) -> None:
 async def host_failed(conn: asyncpg.Connection, host: str, unavailable_after: float) -> bool:
     """Record a failure; return True when the host has now failed for too long."""
     return bool(await conn.fetchval(HOST_FAILED, host, unavailable_after))
+
+
+async def hosts_accepting_rfc9421(conn: asyncpg.Connection, hosts: list[str]) -> set[str]:
+    """Those of `hosts` we sign to with RFC 9421 (they signed to us that way)."""
+    return {r["host"] for r in await conn.fetch(HOSTS_RFC9421, hosts)}
+
+
+async def host_refuses_rfc9421(conn: asyncpg.Connection, host: str) -> None:
+    """It refused our RFC 9421 signature: sign to it the cavage way from now on."""
+    await conn.execute(REFUSES_RFC9421, host)

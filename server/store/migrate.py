@@ -27,6 +27,8 @@ CREATE TABLE IF NOT EXISTS schema_migrations (
 )
 """
 
+APPLIED = "SELECT name FROM schema_migrations ORDER BY version"
+
 
 @dataclass(frozen=True)
 class Migration:
@@ -73,3 +75,8 @@ async def apply_migrations(
     finally:
         await conn.execute("SELECT pg_advisory_unlock($1)", _LOCK_KEY)
     return applied_now
+
+
+async def applied(conn: asyncpg.Connection) -> list[str]:
+    """Names of the migrations recorded as applied, in order."""
+    return [r["name"] for r in await conn.fetch(APPLIED)]

@@ -43,6 +43,8 @@ def test_editor_publishes_an_event_from_the_browser(
     web = start(env, tmp_path / "serve.log", "serve", "--host", host, "--port", str(port))
     context = browser.new_context(locale="fr-FR", timezone_id="Europe/Paris")
     page = context.new_page()
+    refused: list[str] = []  # what the Content-Security-Policy blocked, if anything
+    page.on("console", lambda m: refused.append(m.text) if "Content Security" in m.text else None)
     try:
         wait_ready(f"{base}/healthz", web)
         page.goto(f"{base}/login?next=/edit")
@@ -81,9 +83,11 @@ def test_editor_publishes_an_event_from_the_browser(
         image = page.locator("img.picture")
         expect(image).to_have_attribute("alt", "Un vélo retourné sur un établi")
         assert image.evaluate("img => img.naturalWidth") == 4  # the upload is served
+        assert page.evaluate("getComputedStyle(document.body).fontFamily")  # the style loads
         page.screenshot(path=str(tmp_path / "event.png"), full_page=True)
         assert (tmp_path / "event.png").stat().st_size > 1000
     finally:
         context.close()
         stop(web)
     assert "Traceback" not in (tmp_path / "serve.log").read_text()
+    assert refused == []

@@ -4,9 +4,18 @@ skipped until they answer, and several workers never deliver one row twice."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import pytest
 
 from server.actors.territory import set_and_announce
-from server.deliver.delivery import Deliverer, fan_out_batch
+from server.context import Context, new_http_client
+from server.deliver.deliverer import Deliverer
+from server.deliver.fanout import fan_out_batch
+from server.publish import follows
 from server.store import actors as store
 from tests.conftest import Instance
 from tests.federated.test_follow import BREST, mastodon_follow
@@ -148,3 +157,191 @@ async def test_nothing_is_sent_to_a_blocked_domain(brest: Instance, network: Net
     await brest.run_worker()
     assert (await update_delivery(brest))["state"] == "skipped"
     assert fake.of_type("Update") == []
+
+
+# --- a refused address is refused before connecting, and for good ------------------------
+
+
+@pytest.fixture
+async def local_service() -> AsyncIterator[tuple[int, list[object]]]:
+    """A TCP service on 127.0.0.1 standing for something private: its port, and who
+    connected to it."""
+    accepted: list[object] = []
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        accepted.append(writer.get_extra_info("peername"))
+        writer.close()
+
+    server = await asyncio.start_server(serve, "127.0.0.1", 0)
+    async with server:
+        yield server.sockets[0].getsockname()[1], accepted
+
+
+async def test_a_follower_inbox_resolving_to_loopback_is_refused_for_good_without_a_connection(
+    brest: Instance, network: Network, local_service: tuple[int, list[object]]
+) -> None:
+    port, accepted = local_service
+    fake = FakeMastodon(network)
+    await followed_by(brest, fake)
+    inbox = f"https://localhost:{port}/inbox"  # the follower's host now resolves to loopback
+    await brest.sql(
+        "UPDATE actors SET inbox = $1, shared_inbox = NULL WHERE iri = $2", inbox, fake.actor_id
+    )
+    await announce(brest, "Brest 2")
+    await fan_out_batch(brest.ctx)
+    production = Context(
+        dataclasses.replace(brest.settings, dev=False), brest.ctx.pool, new_http_client()
+    )
+    try:
+        assert await Deliverer(production).run_batch() == 1
+        assert await Deliverer(production).run_batch() == 0  # not retried
+    finally:
+        await production.http.aclose()
+    assert accepted == []
+    delivery = await update_delivery(brest)
+    assert delivery["state"] == "failed" and delivery["attempts"] == 1
+    assert "refused" in str(delivery["last_error"])
+    assert await brest.sql("SELECT * FROM hosts WHERE failing_since IS NOT NULL") == []
+
+
+# --- outcomes are recorded as they come ---------------------------------------------------
+
+
+def hanging_inbox(release: asyncio.Event) -> Callable[..., Awaitable[None]]:
+    """An ASGI app whose every request waits until `release` is set: a slow host."""
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        await release.wait()
+        await send({"type": "http.response.start", "status": 202, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    return app
+
+
+async def test_a_delivery_answered_202_is_recorded_before_the_batch_ends(
+    brest: Instance, network: Network
+) -> None:
+    fast = FakeMastodon(network, host="fast.example")
+    slow = FakeMastodon(network, host="slow.example")
+    await followed_by(brest, fast)
+    await followed_by(brest, slow)
+    release = asyncio.Event()
+    network.add(slow.host, hanging_inbox(release))
+    await announce(brest, "Brest 2")
+    await fan_out_batch(brest.ctx)
+    batch = asyncio.create_task(Deliverer(brest.ctx).run_batch())
+    states: dict[str, str] = {}
+    for _ in range(300):
+        await asyncio.sleep(0.01)
+        rows = await brest.sql(
+            "SELECT d.host, d.state FROM deliveries d JOIN activities a ON a.id = d.activity_id"
+            " WHERE a.type = 'Update'"
+        )
+        states = {r["host"]: r["state"] for r in rows}
+        if states.get(fast.host) == "done":
+            break
+    batch.cancel()  # the worker dies while the slow host still holds its request
+    await asyncio.gather(batch, return_exceptions=True)
+    assert states == {fast.host: "done", slow.host: "pending"}
+
+    # Restarted once the lease ran out, it sends only what was not answered.
+    await brest.sql("UPDATE deliveries SET locked_until = now() - interval '1 second'")
+    network.add(slow.host, slow.app())
+    await brest.run_worker()
+    assert len(fast.of_type("Update")) == 1 and len(slow.of_type("Update")) == 1
+
+
+# --- an activity for one actor goes to that actor's own inbox ----------------------------
+
+
+async def test_follow_and_undo_go_to_the_followed_actors_own_inbox(
+    brest: Instance, network: Network
+) -> None:
+    fake = FakeMastodon(network, host="fedify.example")
+    await follows.follow(brest.ctx, fake.actor_id)
+    await brest.run_worker()
+    await follows.unfollow(brest.ctx, fake.actor_id)
+    await brest.run_worker()
+    posts = [r for r in network.requests if r.method == "POST" and r.url.host == fake.host]
+    assert [(json.loads(r.content)["type"], str(r.url)) for r in posts] == [
+        ("Follow", f"{fake.actor_id}/inbox"),
+        ("Undo", f"{fake.actor_id}/inbox"),
+    ]
+
+
+# --- one delivery may carry its own body ---------------------------------------------------
+
+
+async def test_a_delivery_with_its_own_body_sends_that_body_and_others_the_activity(
+    brest: Instance, network: Network
+) -> None:
+    plain = FakeMastodon(network, host="plain.example")
+    shaped = FakeMastodon(network, host="shaped.example")
+    await followed_by(brest, plain)
+    await followed_by(brest, shaped)
+    await announce(brest, "Brest 2")
+    await fan_out_batch(brest.ctx)
+    rows = await brest.sql("SELECT host, body FROM deliveries WHERE state = 'pending'")
+    assert {r["host"]: r["body"] for r in rows} == {plain.host: None, shaped.host: None}
+    [raw] = [r["raw"] for r in await brest.sql("SELECT raw FROM activities WHERE type = 'Update'")]
+    other_shape = dict(raw, summary="Pour ce pair seulement")
+    await brest.sql("UPDATE deliveries SET body = $1 WHERE host = $2", other_shape, shaped.host)
+    await brest.run_worker()
+    [sent_plain] = plain.of_type("Update")
+    [sent_shaped] = shaped.of_type("Update")
+    assert sent_plain == raw and "summary" not in sent_plain
+    assert sent_shaped == other_shape
+
+
+async def delivery_states(brest: Instance) -> dict[str, str]:
+    rows = await brest.sql(
+        "SELECT d.host, d.state FROM deliveries d JOIN activities a ON a.id = d.activity_id"
+        " WHERE a.type = 'Update'"
+    )
+    return {r["host"]: r["state"] for r in rows}
+
+
+async def test_a_rolling_pool_does_not_wait_for_the_slowest_host_of_a_batch(
+    brest: Instance, network: Network
+) -> None:
+    slow = FakeMastodon(network, host="slow.example")
+    quick = [FakeMastodon(network, host=f"q{i}.example") for i in range(3)]
+    for fake in [slow, *quick]:
+        await followed_by(brest, fake)
+    release = asyncio.Event()
+    network.add(slow.host, hanging_inbox(release))
+    await announce(brest, "Brest 2")
+    await fan_out_batch(brest.ctx)
+    deliverer = Deliverer(brest.ctx, concurrency=2)  # the slow host keeps one slot busy
+    states: dict[str, str] = {}
+    for _ in range(300):
+        await deliverer.top_up()
+        await asyncio.sleep(0.01)
+        states = await delivery_states(brest)
+        if all(states[f.host] == "done" for f in quick):
+            break
+    assert states == {slow.host: "pending", **{f.host: "done" for f in quick}}
+    release.set()
+    await deliverer.settle()
+    assert (await delivery_states(brest))[slow.host] == "done"
+
+
+async def test_closing_the_deliverer_leaves_unanswered_deliveries_to_be_sent_again(
+    brest: Instance, network: Network
+) -> None:
+    slow = FakeMastodon(network, host="slow.example")
+    await followed_by(brest, slow)
+    network.add(slow.host, hanging_inbox(asyncio.Event()))
+    await announce(brest, "Brest 2")
+    await fan_out_batch(brest.ctx)
+    deliverer = Deliverer(brest.ctx)
+    assert await deliverer.top_up() == 1
+    await asyncio.sleep(0.05)
+    await deliverer.close()
+    assert (await delivery_states(brest))[slow.host] == "pending"
+    await brest.sql("UPDATE deliveries SET locked_until = now() - interval '1 second'")
+    network.add(slow.host, slow.app())
+    await brest.run_worker()
+    assert len(slow.of_type("Update")) == 1

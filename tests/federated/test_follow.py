@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any
 
 from server.actors.territory import set_and_announce
@@ -132,7 +133,12 @@ async def test_mastodon_account_follows_and_receives_later_posts(
     assert update["object"]["name"] == "Brest métropole"
     assert update["object"]["id"] == BREST
     posts = [r for r in network.requests if r.method == "POST" and r.url.host == fake.host]
-    assert {str(r.url) for r in posts} == {"https://masto.example/inbox"}
+    # The Update is for followers: the shared inbox. The Accept is for the follower alone: its
+    # own inbox (ActivityPub 7.1.3; Fedify refuses it at a shared inbox).
+    assert {json.loads(r.content)["type"]: str(r.url) for r in posts} == {
+        "Accept": f"{fake.actor_id}/inbox",
+        "Update": "https://masto.example/inbox",
+    }
 
     undo = copy.deepcopy(load_fixture("mastodon/activities/undo_follow.json"))
     undo["id"] = f"{fake.actor_id}#follows/449/undo"

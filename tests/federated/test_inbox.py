@@ -216,10 +216,12 @@ async def test_delete_of_a_known_follower_removes_it(brest: Instance, network: N
     assert await brest.sql("SELECT 1 FROM actors WHERE iri = $1", fake.actor_id) == []
 
 
-async def test_a_bad_activity_spoils_nothing_else_in_its_batch(
+async def test_a_bad_activity_spoils_nothing_else_and_is_not_retried(
     brest: Instance, network: Network
 ) -> None:
-    """Activities are applied in one transaction per batch, each in a savepoint."""
+    """An unusable document is a decision taken once, when the activity is parsed and
+    decided: the others in its batch are applied, and it is not claimed again (it used to
+    be retried five times, as the profile was parsed late, in the executor)."""
     good = FakeMastodon(network, host="masto.example", username="ana")
     assert (await good.send(mastodon_follow(good, BREST), INBOX)).status_code == 202
     broken = FakeMastodon(network, host="broken.example", username="bob")
@@ -234,9 +236,71 @@ async def test_a_bad_activity_spoils_nothing_else_in_its_batch(
     await brest.run_worker()
     rows = {r["actor_iri"]: r for r in await brest.sql("SELECT * FROM inbox_log")}
     assert rows[good.actor_id]["processed_at"] is not None
-    assert rows[broken.actor_id]["processed_at"] is None  # left for a later claim
     assert len(good.of_type("Accept")) == 1
-    await brest.sql("UPDATE inbox_log SET locked_until = NULL, attempts = 5")
+    done = rows[broken.actor_id]
+    assert done["processed_at"] is not None and done["attempts"] == 1
+    assert "unusable profile" in done["result"]
+
+
+# Input PostgreSQL cannot store gets a 400, never a 500 (issue 8, item 13) -----------------
+
+
+def create_with(fake: FakeMastodon, **fields: Any) -> dict[str, Any]:
+    obj = {
+        "id": f"{fake.actor_id}/events/1",
+        "type": "Event",
+        "attributedTo": fake.actor_id,
+        "name": "Atelier",
+        "startTime": "2026-12-05T14:00:00+01:00",
+        "to": ["https://www.w3.org/ns/activitystreams#Public"],
+        **fields,
+    }
+    return {
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": f"{obj['id']}#create",
+        "type": "Create",
+        "actor": fake.actor_id,
+        "object": obj,
+    }
+
+
+async def test_nul_lone_surrogate_nan_and_infinity_are_refused_with_400(
+    brest: Instance, network: Network
+) -> None:
+    fake = FakeMastodon(network)
+    cases = {
+        "nul": {"name": "Ate\u0000lier"},
+        "lone surrogate": {"summary": "\ud800"},
+        "nan": {"latitude": float("nan")},
+        "infinity": {"longitude": float("inf")},
+    }
+    for index, (label, fields) in enumerate(cases.items()):
+        create = create_with(fake, **fields)
+        create["id"] += str(index)
+        response = await fake.send(create, INBOX)
+        assert response.status_code == 400, label
+        assert "cannot be kept" in response.json()["error"], label
+    assert await inbox_rows(brest) == 0
+
+
+class NulNamed(FakeMastodon):
+    """An account whose profile name holds a NUL (PostgreSQL refuses it in text and jsonb)."""
+
+    def actor_document(self) -> dict[str, Any]:
+        doc = super().actor_document()
+        doc.update(name="Ana\u0000 Bretonne", summary="<p>bon\u0000jour</p>")
+        return doc
+
+
+async def test_first_contact_from_an_actor_whose_name_holds_a_nul_is_accepted_cleaned(
+    brest: Instance, network: Network
+) -> None:
+    fake = NulNamed(network)
+    response = await fake.send(mastodon_follow(fake, BREST), INBOX)
+    assert response.status_code == 202
+    [actor] = await brest.sql("SELECT name, summary, document FROM actors WHERE iri = $1",
+                              fake.actor_id)
+    assert actor["name"] == "Ana Bretonne"
+    assert actor["summary"] == "<p>bonjour</p>"
     await brest.run_worker()
-    [row] = await brest.sql("SELECT * FROM inbox_log WHERE actor_iri = $1", broken.actor_id)
-    assert row["processed_at"] is not None and row["result"].startswith("failed:")
+    assert len(fake.of_type("Accept")) == 1

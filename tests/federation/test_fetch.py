@@ -9,6 +9,7 @@ refused URL was never requested at all.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import ipaddress
 import json
 import socket
@@ -19,6 +20,7 @@ import pytest
 
 from federation.errors import (
     BadResponse,
+    BlockedDomain,
     FetchError,
     ForbiddenAddress,
     ResponseTooLarge,
@@ -533,3 +535,51 @@ async def test_fetch_bytes_applies_the_same_address_rules(make_client: MakeClien
     with pytest.raises(ForbiddenAddress):
         await fetch_bytes(client, "https://metadata.example/", PROD, resolver=fake_resolver)
     assert recorder.seen == []
+
+
+# --- blocked domains ---------------------------------------------------------------------
+
+
+async def _refuses_other(host: str) -> bool:
+    return host == "other.example"
+
+
+BLOCKING = dataclasses.replace(PROD, refuses_host=_refuses_other)
+
+
+@pytest.mark.parametrize(
+    "url", ["https://other.example/u", "https://Other.Example./u", "https://sub.other.example/u"]
+)
+async def test_a_blocked_domain_is_never_fetched(make_client: MakeClient, url: str) -> None:
+    async def refuses_other_and_subdomains(host: str) -> bool:
+        return host == "other.example" or host.endswith(".other.example")
+
+    policy = dataclasses.replace(PROD, refuses_host=refuses_other_and_subdomains)
+    client, recorder = make_client(lambda request: json_response(ACTOR))
+    with pytest.raises(BlockedDomain):
+        await fetch_json(client, url, policy, resolver=fake_resolver)
+    assert recorder.seen == []
+
+
+async def test_a_redirect_to_a_blocked_domain_is_not_followed(make_client: MakeClient) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.host == "public.example":
+            return httpx.Response(302, headers={"location": "https://other.example/u/1"})
+        return json_response(ACTOR)
+
+    client, recorder = make_client(handler)
+    with pytest.raises(BlockedDomain):
+        await fetch_json(client, "https://public.example/u", BLOCKING, resolver=fake_resolver)
+    assert recorder.seen == ["https://public.example/u"]
+
+
+async def test_a_blocked_domain_is_refused_even_in_development(make_client: MakeClient) -> None:
+    client, recorder = make_client(lambda request: json_response(ACTOR))
+    dev_blocking = dataclasses.replace(DEV, refuses_host=_refuses_other)
+    with pytest.raises(BlockedDomain):
+        await fetch_bytes(client, "http://other.example/image.png", dev_blocking)
+    assert recorder.seen == []
+
+
+def test_a_refusal_is_a_final_kind_of_fetch_error() -> None:
+    assert issubclass(BlockedDomain, ForbiddenAddress) and issubclass(ForbiddenAddress, FetchError)

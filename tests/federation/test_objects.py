@@ -567,3 +567,55 @@ def test_theme_vocabulary() -> None:
 def test_the_input_schema_lists_exactly_the_vocabulary() -> None:
     schema = json.loads((Path(__file__).parents[2] / "schemas/event.schema.json").read_text())
     assert set(schema["$defs"]["themes"]["items"]["enum"]) == themes.THEME_IDS
+
+
+# ------------------------------------------------------------------ dates, nameMap, content
+
+
+def mobilizon_event(**changes: Any) -> dict[str, Any]:
+    doc = copy.deepcopy(fixture("mobilizon/event.json"))
+    doc.update(changes)
+    return {k: v for k, v in doc.items() if v is not None}
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"startTime": "0001-01-01T00:00:00Z", "endTime": None},
+        {"startTime": "0001-01-01T10:00:00", "timezone": "Europe/Paris", "endTime": None},
+        {"endTime": "9999-12-31T23:30:00Z"},
+    ],
+)
+def test_remote_event_dated_outside_1970_to_2200_is_refused(changes: dict[str, Any]) -> None:
+    with pytest.raises(InvalidObject, match="between 1970 and 2200"):
+        parse_remote(mobilizon_event(**changes))
+
+
+def test_remote_publication_date_out_of_range_is_ignored() -> None:
+    remote = parse_remote(mobilizon_event(published="0001-01-01T00:00:00Z"))
+    assert remote.published is None
+
+
+def test_event_named_only_by_name_map_is_kept_in_french_first() -> None:
+    doc = mobilizon_event(name=None)
+    doc["nameMap"] = {"en": "Repair café", "fr": "Café réparation", "br": "Kafe dresañ"}
+    doc["summaryMap"] = {"br": "Deuit", "en": "Come along"}
+    doc.pop("summary", None)
+    remote = parse_remote(doc)
+    assert remote.title == "Café réparation"
+    assert remote.summary == "Come along"
+
+
+def test_name_map_falls_back_to_english_then_any_language() -> None:
+    english = mobilizon_event(name=None)
+    english["nameMap"] = {"br": "Kafe dresañ", "en": "Repair café"}
+    assert parse_remote(english).title == "Repair café"
+    other = mobilizon_event(name=None)
+    other["nameMap"] = {"br": "Kafe dresañ"}
+    assert parse_remote(other).title == "Kafe dresañ"
+
+
+def test_event_without_description_publishes_no_empty_content() -> None:
+    doc = to_as2(local_event(content_html=""), CONTEXT_URL)
+    assert "content" not in doc
+    assert to_as2(local_event(), CONTEXT_URL)["content"].startswith("<p>On répare")

@@ -1,24 +1,12 @@
-"""Pure decisions: retry policy, fan-out, inbox handlers. No database, no network."""
+"""Pure decisions: retry policy, fan-out (inbox handlers: test_handlers.py). No I/O."""
 
 from __future__ import annotations
 
 import random
 from datetime import UTC, datetime
 
-from federation.fanout import Recipient, delivery_inboxes
-from federation.handlers import (
-    Backfill,
-    FollowAnswered,
-    ForgetActor,
-    Ignore,
-    LocalActor,
-    RecordFollower,
-    RemoveFollower,
-    SendAnswer,
-    Snapshot,
-    decide,
-)
-from federation.retry import RetryPolicy, next_delay, parse_retry_after
+from federation.delivery.fanout import Recipient, delivery_inboxes
+from federation.delivery.retry import RetryPolicy, next_delay, parse_retry_after
 
 POLICY = RetryPolicy(base_seconds=60, cap_seconds=6 * 3600, give_up_after_seconds=48 * 3600)
 RNG = random.Random(7)
@@ -73,74 +61,3 @@ def test_followers_on_one_server_collapse_into_its_shared_inbox() -> None:
         "https://m2.example/inbox",
         "https://solo.example/u/inbox",
     ]
-
-
-LOCAL = "https://brest.example/actors/brest"
-AUTO = Snapshot({LOCAL: LocalActor(LOCAL, manually_approves=False)})
-MANUAL = Snapshot({LOCAL: LocalActor(LOCAL, manually_approves=True)})
-FOLLOW = {
-    "id": "https://m.example/f/1",
-    "type": "Follow",
-    "actor": "https://m.example/u/a",
-    "object": LOCAL,
-}
-
-
-def test_follow_is_accepted_at_once_or_queued_for_approval() -> None:
-    assert decide(FOLLOW, AUTO) == [
-        RecordFollower("https://m.example/u/a", LOCAL, FOLLOW, accepted=True),
-        SendAnswer("Accept", LOCAL, FOLLOW),
-    ]
-    assert decide(FOLLOW, MANUAL) == [
-        RecordFollower("https://m.example/u/a", LOCAL, FOLLOW, accepted=False)
-    ]
-    stranger = dict(FOLLOW, object="https://brest.example/actors/nobody")
-    assert isinstance(decide(stranger, AUTO)[0], Ignore)
-
-
-def test_undo_only_of_ones_own_follow() -> None:
-    undo = {
-        "id": "https://m.example/u/a#undo",
-        "type": "Undo",
-        "actor": "https://m.example/u/a",
-        "object": FOLLOW,
-    }
-    assert decide(undo, AUTO) == [RemoveFollower("https://m.example/u/a", LOCAL)]
-    forged = dict(undo, actor="https://m.example/u/b")
-    assert isinstance(decide(forged, AUTO)[0], Ignore)
-
-
-def test_accept_and_reject_of_our_follow() -> None:
-    ours = {
-        "id": "https://brest.example/activities/1",
-        "type": "Follow",
-        "actor": LOCAL,
-        "object": "https://m.example/c/x",
-    }
-    accept = {
-        "id": "https://m.example/a/1",
-        "type": "Accept",
-        "actor": "https://m.example/c/x",
-        "object": ours,
-    }
-    assert decide(accept, AUTO) == [
-        FollowAnswered(LOCAL, "https://m.example/c/x", ours["id"], accepted=True),
-        Backfill("https://m.example/c/x"),
-    ]
-    by_id = dict(accept, type="Reject", object=ours["id"])
-    assert decide(by_id, AUTO) == [
-        FollowAnswered("", "https://m.example/c/x", ours["id"], accepted=False)
-    ]
-    hijack = dict(accept, actor="https://evil.example/u")
-    assert isinstance(decide(hijack, AUTO)[0], Ignore)
-
-
-def test_delete_of_self_forgets_the_actor_and_unknown_types_are_ignored() -> None:
-    delete = {
-        "id": "https://m.example/u/a#delete",
-        "type": "Delete",
-        "actor": "https://m.example/u/a",
-        "object": "https://m.example/u/a",
-    }
-    assert decide(delete, AUTO) == [ForgetActor("https://m.example/u/a")]
-    assert isinstance(decide({"type": "Dance", "actor": "x"}, AUTO)[0], Ignore)

@@ -201,3 +201,23 @@ def test_gancio_event_passes_the_remote_schema() -> None:
 )
 def test_remote_problems(doc: dict[str, Any], message: str) -> None:
     assert message in validate_remote_object(doc)
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"start": "0001-01-01T00:00:00Z"}, "start"),
+        ({"start": "0001-01-01T10:00", "end": "0001-01-01T12:00"}, "start"),
+        ({"end": "9999-12-31T23:30Z"}, "end"),
+        ({"start": "1969-12-31T23:00", "end": "1970-01-01T01:00"}, "start"),
+    ],
+)
+def test_event_dates_outside_1970_to_2200_are_refused(
+    changes: dict[str, str], field: str
+) -> None:
+    problems = validate_event_input(event(**changes))
+    assert f"{field}: must be between 1970 and 2200" in problems, problems
+
+
+def test_event_dates_at_the_edges_of_the_range_are_accepted() -> None:
+    assert validate_event_input(event(start="1970-01-01T10:00", end="2200-12-31T23:00")) == []

@@ -10,7 +10,7 @@ import httpx
 
 from server.accounts.auth import SESSION_COOKIE, hash_token
 from server.accounts.passwords import hash_password
-from server.store import actors as store
+from server.store import accounts
 from tests.conftest import Instance
 
 BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
@@ -23,7 +23,7 @@ PASSWORD = "correct horse battery staple"
 async def add_account(instance: Instance, email: str, role: str) -> int:
     conn = await instance.connect()
     try:
-        account_id, _ = await store.upsert_account(conn, email, hash_password(PASSWORD), role)
+        account_id, _ = await accounts.upsert_account(conn, email, hash_password(PASSWORD), role)
     finally:
         await conn.close()
     return account_id

@@ -15,6 +15,7 @@ import yaml
 from federation.themes import THEMES
 from server import cli
 from server.accounts.auth import hash_token
+from server.importers.files import IMPORT_CSV_HEADER
 from tests.conftest import Instance
 from tests.instance.test_admin import BROWSER, add_account, csrf_of, get, post
 from tests.instance.test_editor import sign_in_editor
@@ -280,7 +281,7 @@ async def test_csv_import_reports_the_bad_row_and_imports_the_others(
 ) -> None:
     source = tmp_path / "agenda.csv"
     source.write_text(
-        f"{cli.IMPORT_CSV_HEADER}\n"
+        f"{IMPORT_CSV_HEADER}\n"
         "initiative,Ressourcerie du Port,Objets réemployés,,economie-sociale-solidaire|"
         'transition-ecologique,Port de commerce,,"48,38",-4.48,https://ressourcerie.example/,'
         ",running,Yann|Maëlle,,,,,,\n"
@@ -343,8 +344,8 @@ async def test_the_documented_example_file_imports_cleanly(
     brest: Instance, capsys: pytest.CaptureFixture[str]
 ) -> None:
     example = ROOT / "docs" / "examples" / "import.csv"
-    assert example.read_text("utf-8").splitlines()[0] == cli.IMPORT_CSV_HEADER
-    assert cli.IMPORT_CSV_HEADER in (ROOT / "docs" / "import.md").read_text("utf-8")
+    assert example.read_text("utf-8").splitlines()[0] == IMPORT_CSV_HEADER
+    assert IMPORT_CSV_HEADER in (ROOT / "docs" / "import.md").read_text("utf-8")
     code, out, err = await import_file(brest, example, capsys)
     assert code == 0, err
     assert "imported 3, failed 0" in out

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import io
 import re
 import struct
 import zlib
@@ -10,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+from PIL import Image
 
 from server.accounts.auth import SESSION_COOKIE, hash_token
 from tests.conftest import Instance
@@ -491,3 +493,78 @@ async def test_an_invitation_can_be_withdrawn(brest: Instance) -> None:
     assert bad_role.status_code == 400
     brest.client.cookies.clear()
     assert (await get(brest, link.replace("http://brest.example", ""))).status_code == 404
+
+
+def png_announcing(width: int, height: int) -> bytes:
+    """A small PNG whose header announces `width` × `height` pixels (a decompression bomb:
+    its few rows of data stand for gigabytes once decoded)."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    pixels = zlib.compress(b"\x00" * (1 + 3 * width) * 4, 9)
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+    )
+
+
+async def test_an_image_announcing_50000_by_50000_pixels_is_refused(brest: Instance) -> None:
+    await sign_in_editor(brest)
+    bomb = png_announcing(50_000, 50_000)
+    assert len(bomb) < 20_000
+    form = await get(brest, "/edit/initiatives/new")
+    response = await post_form(
+        brest, "/edit/initiatives/new", {**INITIATIVE, "csrf": csrf_of(form)},
+        ("bomb.png", bomb, "image/png"),
+    )
+    assert response.status_code == 400
+    assert "L’image a trop de pixels (50 mégapixels au plus)." in response.text
+    media = brest.settings.data_dir / "media"
+    assert not media.exists() or list(media.iterdir()) == []
+    assert await brest.sql("SELECT * FROM objects") == []
+
+
+def phone_photo(width: int, height: int, orientation: int) -> bytes:
+    """A JPEG as a phone writes it: EXIF with the camera, a GPS position and the
+    orientation the picture was taken in."""
+    photo = Image.new("RGB", (width, height), (180, 40, 40))
+    exif = Image.Exif()
+    exif[0x010F] = "PhoneMaker"  # Make
+    exif[0x0112] = orientation
+    exif[0x8825] = {  # GPSInfo: 48°23'N 4°29'W, Brest
+        1: "N", 2: (48.0, 23.0, 0.0), 3: "W", 4: (4.0, 29.0, 0.0),
+    }
+    buffer = io.BytesIO()
+    photo.save(buffer, "JPEG", exif=exif.tobytes(), quality=90)
+    return buffer.getvalue()
+
+
+async def test_a_phone_photo_is_published_upright_small_and_without_its_gps_position(
+    brest: Instance,
+) -> None:
+    await sign_in_editor(brest)
+    upload = phone_photo(3000, 2000, orientation=6)  # taken holding the phone upright
+    with Image.open(io.BytesIO(upload)) as original:
+        assert original.getexif().get_ifd(0x8825)  # the position is there before
+    form = await get(brest, "/edit/initiatives/new")
+    response = await post_form(
+        brest, "/edit/initiatives/new", {**INITIATIVE, "csrf": csrf_of(form)},
+        ("IMG_0001.jpg", upload, "image/jpeg"),
+    )
+    assert response.status_code == 303, response.text
+    initiative = await only_object(brest, "initiative")
+    match = re.match(r"^http://brest\.example/media/([0-9a-f-]{36}\.jpg)$", initiative["image_url"])
+    assert match, initiative["image_url"]
+    [attachment] = initiative["document"]["attachment"]  # what followers receive
+    assert attachment["url"] == initiative["image_url"]
+    served = await brest.client.get(f"/media/{match.group(1)}")
+    assert served.status_code == 200
+    assert served.headers["content-type"] == "image/jpeg"
+    assert b"Exif" not in served.content and b"PhoneMaker" not in served.content
+    with Image.open(io.BytesIO(served.content)) as published:
+        assert published.format == "JPEG"
+        assert published.size == (1067, 1600)  # turned upright, longest side 1600
+        assert not published.getexif()
+        assert published.getpixel((500, 800))[0] > 150  # still the red picture

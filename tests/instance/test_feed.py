@@ -110,3 +110,23 @@ async def test_every_strategy_gives_the_same_page(brest: Instance, monkeypatch) 
                 assert [r["id"] for r in await page(conn, f)] == pages["order"], (f, window)
     finally:
         await conn.close()
+
+
+async def test_pages_list_through_the_feed_queries(brest: Instance) -> None:
+    """The home and territory pages show the 20 newest items, a theme page its 50 newest,
+    each remote item with its territory's name (read in one query for the page)."""
+    await seed(brest)
+    await brest.sql(
+        "INSERT INTO actors (iri, local, type, username, domain, name) "
+        "VALUES ($1, false, 'Group', 't', 't1.example', 'Territoire Un')",
+        "https://t1.example/actors/t",
+    )
+    html = {"Accept": "text/html"}
+    for path in ("/", "/@brest"):
+        text = (await brest.client.get(path, headers=html)).text
+        shown = [n for n in range(1, 61) if f">Atelier {n}<" in text or f"partagés {n}<" in text]
+        assert shown == list(range(41, 61)), path
+        assert "Territoire Un" in text
+    theme = (await brest.client.get("/themes/education", headers=html)).text
+    assert theme.count('<li class="item') == 45  # every education item: fewer than 50
+    assert ">Atelier 59<" in theme and "partagés 60<" not in theme  # 60 is about health

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncpg
 
-from server.store import db
+from server.store import db, follows
 from server.store.migrate import apply_migrations, discover
 
 
@@ -37,3 +37,20 @@ def test_embedded_postgres_starts_in_a_fresh_folder_and_is_reused(tmp_path) -> N
     dsn = db.embedded_dsn(data)
     assert (data / "postgres" / "PG_VERSION").exists()
     assert dsn == db.embedded_dsn(data)  # same process: the running server is reused
+
+
+async def test_a_repeated_follow_never_downgrades_an_accepted_follow(database: str) -> None:
+    """The one follows upsert's merge rule: accepted stays accepted, any other state is
+    replaced, and the latest Follow's id is kept (an Undo names it)."""
+    conn = await db.connect(database)
+    try:
+        ana, brest = "https://remote.example/users/ana", "http://brest.example/actors/brest"
+        assert await follows.record_follow(conn, ana, brest, "pending", "f1") == "pending"
+        assert await follows.record_follow(conn, ana, brest, "accepted", "f1") == "accepted"
+        assert await follows.record_follow(conn, ana, brest, "pending", "f2") == "accepted"
+        row = await follows.follow_row(conn, ana, brest)
+        assert row is not None and row["activity_iri"] == "f2"
+        assert await follows.record_follow(conn, brest, ana, "rejected", "f3") == "rejected"
+        assert await follows.record_follow(conn, brest, ana, "pending", "f4") == "pending"
+    finally:
+        await conn.close()

@@ -12,12 +12,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
+GIVE_UP_AFTER_SECONDS = 48 * 3600.0
+"""The one "about two days": a delivery is given up after it, and a host failing for that
+long is marked unavailable (its deliveries skipped until it is heard from again)."""
+
 
 @dataclass(frozen=True)
 class RetryPolicy:
     base_seconds: float = 60.0
     cap_seconds: float = 6 * 3600.0
-    give_up_after_seconds: float = 48 * 3600.0
+    give_up_after_seconds: float = GIVE_UP_AFTER_SECONDS
     jitter: float = 0.2
 
 

@@ -1,0 +1,58 @@
+"""Dates as we write and word them: ISO 8601 in the event's zone, and in French words.
+
+`format_when` is what a reader sees (on Mastodon through the generated summary, and on our
+pages): `samedi 5 décembre 2026, 14:00–17:00 (Europe/Paris)`.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from babel.dates import format_date, format_time
+
+from federation.vocab import utc_timestamp
+
+
+def iso(moment: datetime, zone: ZoneInfo | None = None) -> str:
+    """`moment` in ISO 8601: in UTC with a `Z` without `zone`, else with the zone's offset."""
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime: LocalObject datetimes must be timezone-aware")
+    if zone is None:
+        return utc_timestamp(moment)
+    return moment.astimezone(zone).isoformat(timespec="seconds")
+
+
+def zone(name: str | None) -> ZoneInfo | None:
+    """The IANA zone called `name`, or None for a missing, malformed or unknown name."""
+    if not name or not re.fullmatch(r"[A-Za-z0-9_+/-]{1,64}", name) or ".." in name:
+        return None
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+
+
+def format_when(
+    start: datetime, end: datetime | None, timezone: str | None, locale: str = "fr"
+) -> str:
+    """`samedi 5 décembre 2026, 14:00–17:00 (Europe/Paris)`, in the event's time zone."""
+    tz = zone(timezone) or ZoneInfo("UTC")
+    first = start.astimezone(tz)
+
+    def day(moment: datetime) -> str:
+        return format_date(moment, "full", locale=locale)
+
+    def hour(moment: datetime) -> str:
+        return format_time(moment, "short", tzinfo=tz, locale=locale)
+
+    text = f"{day(first)}, {hour(first)}"
+    if end is not None:
+        last = end.astimezone(tz)
+        if last.date() == first.date():
+            text += f"–{hour(last)}"
+        else:
+            text += f" – {day(last)}, {hour(last)}"
+    return f"{text} ({timezone or 'UTC'})"
+

@@ -1,0 +1,176 @@
+"""Delivery, step two: POST the claimed rows, signed, and record each outcome at once.
+
+Claims are short transactions (`FOR UPDATE SKIP LOCKED` with a lease), the HTTP call happens
+outside any transaction, and each result is recorded in its own transaction as soon as its
+answer comes: a worker killed mid-batch re-sends only what had not been answered. What an
+answer means is `federation.delivery.policy.decide`; this module carries the decision out.
+A delivery POSTed but not yet recorded is sent again after a crash; receivers de-duplicate
+by activity id, so nothing shows twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections import defaultdict
+from datetime import UTC, datetime
+
+import asyncpg
+import httpx
+
+from federation.delivery.policy import Action, Attempt, Decision, Outcome, Refusal, decide
+from federation.delivery.retry import parse_retry_after
+from federation.domains import hostname_of
+from federation.errors import ForbiddenAddress
+from server.context import Context
+from server.store import deliveries, hosts
+
+log = logging.getLogger(__name__)
+
+PER_HOST_CONCURRENCY = 4
+
+
+class Deliverer:
+    """Posts claimed deliveries with bounded concurrency, overall and per host.
+
+    `run_batch` claims and waits for what it claimed; `top_up` claims only as many rows as
+    there are free slots and returns at once, so a worker loop calling it is a rolling pool:
+    one slow host does not hold back the next deliveries (`settle` waits, `close` cancels).
+    """
+
+    def __init__(self, ctx: Context, concurrency: int = 64) -> None:
+        self.ctx = ctx
+        self.concurrency = concurrency
+        self.global_limit = asyncio.Semaphore(concurrency)
+        self.host_limits: dict[str, asyncio.Semaphore] = defaultdict(
+            lambda: asyncio.Semaphore(PER_HOST_CONCURRENCY)
+        )
+        self._in_flight: set[asyncio.Task[None]] = set()
+
+    async def run_batch(self, limit: int | None = None) -> int:
+        """Claim at most what can be in flight at once, so a batch ends well within its
+        lease even when a host is slow; return once every claimed row is recorded."""
+        tasks = await self._start(limit or self.concurrency)
+        if tasks:
+            await asyncio.gather(*tasks)
+        return len(tasks)
+
+    async def top_up(self) -> int:
+        """Start deliveries for the free slots only; return how many were claimed."""
+        free = self.concurrency - len(self._in_flight)
+        return len(await self._start(free)) if free > 0 else 0
+
+    async def settle(self) -> None:
+        """Wait for every delivery in flight to be recorded."""
+        while self._in_flight:
+            await asyncio.gather(*self._in_flight, return_exceptions=True)
+
+    async def close(self) -> None:
+        """Stop: deliveries in flight are cancelled; their leases expire, they are re-sent."""
+        for task in list(self._in_flight):
+            task.cancel()
+        await asyncio.gather(*self._in_flight, return_exceptions=True)
+
+    async def _start(self, limit: int) -> list[asyncio.Task[None]]:
+        lease = self.ctx.settings.delivery_lease_seconds
+        async with self.ctx.pool.acquire() as conn:
+            claimed = await deliveries.claim_due(conn, limit, lease)
+            if not claimed:
+                return []
+            rfc9421 = await hosts.hosts_accepting_rfc9421(
+                conn, sorted({r["host"] for r in claimed})
+            )
+            signers = {
+                (actor, signs_rfc9421): await self.ctx.signers.for_actor(
+                    conn, actor, rfc9421=signs_rfc9421
+                )
+                for actor, signs_rfc9421 in {
+                    (r["actor_iri"], r["host"] in rfc9421) for r in claimed
+                }
+            }
+        shared_bodies: dict[int, bytes] = {}
+        tasks = []
+        for row in claimed:
+            if row["own_body"]:
+                body = _encode(row["body"])
+            else:
+                body = shared_bodies.setdefault(row["activity_id"], _encode(row["body"]))
+            signs_rfc9421 = row["host"] in rfc9421
+            signer = signers[(row["actor_iri"], signs_rfc9421)]
+            task = asyncio.create_task(self._deliver(row, body, signer, signs_rfc9421))
+            self._in_flight.add(task)
+            task.add_done_callback(self._finished)
+            tasks.append(task)
+        return tasks
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        """A delivery that could not even be recorded (PostgreSQL gone) is logged here; its
+        lease expires and it is sent again. `run_batch` also re-raises it to the worker."""
+        self._in_flight.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.warning("delivery not recorded: %r", task.exception())
+
+    async def _deliver(
+        self, row: asyncpg.Record, body: bytes, signer: httpx.Auth, signs_rfc9421: bool
+    ) -> None:
+        outcome = await self._post(row, body, signer)
+        now = datetime.now(UTC)
+        attempt = Attempt(
+            attempts=row["attempts"],
+            elapsed_seconds=(now - row["created_at"]).total_seconds(),
+            signed_rfc9421=signs_rfc9421,
+        )
+        await self._record(row, outcome, decide(self.ctx.retry_policy, attempt, outcome))
+
+    async def _post(self, row: asyncpg.Record, body: bytes, signer: httpx.Auth) -> Outcome:
+        if await self.ctx.blocks.blocks(self.ctx.pool, hostname_of(row["inbox"])):
+            return Outcome(None, "blocked domain", refused=Refusal.BLOCKED)
+        async with self.global_limit, self.host_limits[row["host"]]:
+            try:
+                response = await self.ctx.http.post(
+                    row["inbox"],
+                    content=body,
+                    headers={"Content-Type": "application/activity+json"},
+                    auth=signer,
+                )
+            except ForbiddenAddress as exc:
+                return Outcome(None, f"refused: {exc}"[:500], refused=Refusal.ADDRESS)
+            except httpx.HTTPError as exc:
+                return Outcome(None, f"{type(exc).__name__}: {exc}"[:500])
+        if response.is_success:
+            return Outcome(response.status_code)
+        return Outcome(
+            response.status_code,
+            response.text[:300],
+            parse_retry_after(response.headers.get("retry-after"), datetime.now(UTC)),
+        )
+
+    async def _record(self, row: asyncpg.Record, outcome: Outcome, decision: Decision) -> None:
+        host = row["host"]
+        async with self.ctx.pool.acquire() as conn, conn.transaction():
+            if decision.action is Action.DONE:
+                await deliveries.record_done(conn, row["id"], outcome.status)
+            elif decision.action is Action.RETRY:
+                if decision.fall_back_to_cavage:
+                    await hosts.host_refuses_rfc9421(conn, host)
+                await deliveries.record_retry(
+                    conn, row["id"], decision.delay, outcome.status, outcome.error
+                )
+            else:
+                await deliveries.record_finished(
+                    conn, row["id"], decision.action.value, outcome.status, outcome.error
+                )
+                if decision.action is Action.FAIL:
+                    log.info("delivery to %s given up: %s %s", row["inbox"], outcome.status,
+                             outcome.error)
+            if decision.host_answered:
+                await hosts.host_took_delivery(conn, host)
+            unavailable_after = self.ctx.retry_policy.give_up_after_seconds
+            if decision.host_failing and await hosts.host_failed(conn, host, unavailable_after):
+                await deliveries.skip_host(conn, host)
+                log.warning("host %s unavailable: its deliveries are skipped", host)
+
+
+def _encode(activity: dict[str, object]) -> bytes:
+    return json.dumps(activity, ensure_ascii=False).encode("utf-8")

@@ -1,0 +1,1 @@
+"""Bulk publishing from files: reading JSON and CSV rows, then publishing them."""

@@ -1,0 +1,1 @@
+"""Moderation: what this instance refuses (domain blocks), checked by every flow alike."""

@@ -1,0 +1,220 @@
+"""Agenda queries: events that have not ended, past events, and a month, by start time.
+
+Upcoming events come in two indexed parts: those already running (an end in the future,
+through `objects_running`) and those starting from now on (`objects_upcoming`), merged by
+(start_time, id) with a keyset cursor: never OFFSET, and no past event is read to find them.
+Days are the event's own: an event at 23:30 Europe/Paris on 31 December belongs to the 31st,
+whatever the reader's or the server's zone. Grouping is pure, so it is tested without SQL.
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import asyncpg
+
+from federation.objects.dates import zone as event_zone
+from server.read import feed
+from server.read.feed import COLUMNS, FeedFilter
+
+MONTH_LIMIT = 2000
+"""Events one month grid reads at most (a busy network's month stays readable)."""
+EARLIEST_OFFSET = timedelta(hours=14)
+LATEST_OFFSET = timedelta(hours=12)
+"""UTC offsets span −12 h to +14 h: a local day lies within these margins of its UTC day."""
+
+
+def _builder() -> tuple[list[Any], Callable[[Any], str]]:
+    args: list[Any] = []
+
+    def arg(value: Any) -> str:
+        args.append(value)
+        return f"${len(args)}"
+
+    return args, arg
+
+
+def _base(f: FeedFilter) -> FeedFilter:
+    """The filter less its dates and cursor, which the agenda sets itself."""
+    return replace(f, starts_after=None, starts_before=None, before=None, kind="event")
+
+
+def build_upcoming(
+    f: FeedFilter, now: datetime, after: tuple[datetime, int] | None, limit: int
+) -> tuple[str, list[Any]]:
+    args, arg = _builder()
+    where = ["deleted_at IS NULL", *feed.where_clauses(_base(f), arg)]
+    if after is not None:
+        where.append(f"(start_time, id) > ({arg(after[0])}, {arg(after[1])})")
+    n, moment = arg(limit), arg(now)
+    common = " AND ".join(where)
+    sql = (
+        f"(SELECT {COLUMNS} FROM objects WHERE {common} AND end_time IS NOT NULL "
+        f"AND end_time >= {moment} AND start_time < {moment} ORDER BY start_time, id LIMIT {n}) "
+        f"UNION ALL (SELECT {COLUMNS} FROM objects WHERE {common} AND start_time >= {moment} "
+        f"ORDER BY start_time, id LIMIT {n}) ORDER BY start_time, id LIMIT {n}"
+    )
+    return sql, args
+
+
+def build_past(
+    f: FeedFilter, now: datetime, before: tuple[datetime, int] | None, limit: int
+) -> tuple[str, list[Any]]:
+    args, arg = _builder()
+    where = ["deleted_at IS NULL", *feed.where_clauses(_base(f), arg)]
+    moment = arg(now)
+    where.append(f"start_time < {moment} AND coalesce(end_time, start_time) < {moment}")
+    if f.starts_after is not None:
+        where.append(f"start_time >= {arg(f.starts_after)}")
+    if f.starts_before is not None:
+        where.append(f"start_time < {arg(f.starts_before)}")
+    if before is not None:
+        where.append(f"(start_time, id) < ({arg(before[0])}, {arg(before[1])})")
+    sql = (
+        f"SELECT {COLUMNS} FROM objects WHERE {' AND '.join(where)} "
+        f"ORDER BY start_time DESC, id DESC LIMIT {arg(limit)}"
+    )
+    return sql, args
+
+
+def build_range(f: FeedFilter, start: datetime, end: datetime, limit: int) -> tuple[str, list[Any]]:
+    """Events starting in [start, end), and those that started earlier and run into it."""
+    args, arg = _builder()
+    common = " AND ".join(["deleted_at IS NULL", *feed.where_clauses(_base(f), arg)])
+    low, high, n = arg(start), arg(end), arg(limit)
+    sql = (
+        f"(SELECT {COLUMNS} FROM objects WHERE {common} AND end_time IS NOT NULL "
+        f"AND end_time >= {low} AND start_time < {low} ORDER BY start_time, id LIMIT {n}) "
+        f"UNION ALL (SELECT {COLUMNS} FROM objects WHERE {common} AND start_time >= {low} "
+        f"AND start_time < {high} ORDER BY start_time, id LIMIT {n}) "
+        f"ORDER BY start_time, id LIMIT {n}"
+    )
+    return sql, args
+
+
+async def upcoming(
+    conn: asyncpg.Connection, f: FeedFilter, now: datetime,
+    after: tuple[datetime, int] | None = None, limit: int = 30,
+) -> list[asyncpg.Record]:
+    """Events not ended at `now`, by start time; with `from`/`to`, the events starting then."""
+    if f.starts_after is not None or f.starts_before is not None:
+        return await feed.page(conn, replace(f, before=after, limit=limit))
+    sql, args = build_upcoming(f, now, after, limit)
+    return list(await conn.fetch(sql, *args))
+
+
+async def past(
+    conn: asyncpg.Connection, f: FeedFilter, now: datetime,
+    before: tuple[datetime, int] | None = None, limit: int = 30,
+) -> list[asyncpg.Record]:
+    """Events that have ended, the most recent first."""
+    sql, args = build_past(f, now, before, limit)
+    return list(await conn.fetch(sql, *args))
+
+
+async def in_range(
+    conn: asyncpg.Connection, f: FeedFilter, start: datetime, end: datetime,
+    limit: int = MONTH_LIMIT,
+) -> list[asyncpg.Record]:
+    sql, args = build_range(f, start, end, limit)
+    return list(await conn.fetch(sql, *args))
+
+
+INITIATIVE_EVENTS = f"""
+SELECT {COLUMNS} FROM objects
+WHERE initiative_iri = $1 AND kind = 'event' AND deleted_at IS NULL
+  AND coalesce(end_time, start_time) >= $2
+ORDER BY start_time, id LIMIT $3
+"""
+
+
+async def of_initiative(
+    conn: asyncpg.Connection, initiative_iri: str, now: datetime, limit: int = 20
+) -> list[asyncpg.Record]:
+    """An initiative's events that have not ended, soonest first."""
+    return list(await conn.fetch(INITIATIVE_EVENTS, initiative_iri, now, limit))
+
+
+# ----------------------------------------------------------------------------- pure parts
+
+
+def local_start(row: Any, fallback: ZoneInfo) -> datetime:
+    """The event's start in its own zone (the instance's when it names none we know)."""
+    tz = event_zone(row["timezone"]) or fallback
+    start: datetime = row["start_time"]
+    return start.astimezone(tz)
+
+
+def local_days(row: Any, fallback: ZoneInfo) -> list[date]:
+    """Every day the event covers in its own zone, from its start to its end (an end at
+    midnight does not add the next day)."""
+    tz = event_zone(row["timezone"]) or fallback
+    first = row["start_time"].astimezone(tz)
+    last = (row["end_time"] or row["start_time"]).astimezone(tz)
+    if last > first and last.time() == time(0):
+        last -= timedelta(microseconds=1)
+    days: list[date] = []
+    current = first.date()
+    while current <= last.date() and len(days) < 366:
+        days.append(current)
+        current += timedelta(days=1)
+    return days
+
+
+@dataclass
+class Day:
+    day: date
+    items: list[Any] = field(default_factory=list)
+
+
+def group_by_day(rows: Sequence[Any], fallback: ZoneInfo) -> list[Day]:
+    """Consecutive rows under the local day each starts on (rows come sorted by start)."""
+    days: list[Day] = []
+    for row in rows:
+        day = local_start(row, fallback).date()
+        if not days or days[-1].day != day:
+            days.append(Day(day))
+        days[-1].items.append(row)
+    return days
+
+
+def month_bounds(year: int, month: int) -> tuple[datetime, datetime]:
+    """The UTC span that holds every local day of the month, in any zone."""
+    first = datetime(year, month, 1, tzinfo=UTC)
+    following = datetime(year + month // 12, month % 12 + 1, 1, tzinfo=UTC)
+    return first - EARLIEST_OFFSET, following + LATEST_OFFSET
+
+
+def neighbours(year: int, month: int) -> tuple[tuple[int, int], tuple[int, int]]:
+    before = (year - 1, 12) if month == 1 else (year, month - 1)
+    after = (year + 1, 1) if month == 12 else (year, month + 1)
+    return before, after
+
+
+@dataclass
+class Cell:
+    day: date | None
+    """None for the blank cells before the first and after the last day."""
+    items: list[Any] = field(default_factory=list)
+
+
+def month_grid(year: int, month: int, rows: Sequence[Any], fallback: ZoneInfo) -> list[list[Cell]]:
+    """Weeks (Monday first, as in France) of cells, each listing the events on that local
+    day of theirs."""
+    by_day: dict[date, list[Any]] = {}
+    for row in rows:
+        for day in local_days(row, fallback):
+            if day.year == year and day.month == month:
+                by_day.setdefault(day, []).append(row)
+    weeks: list[list[Cell]] = []
+    for week in calendar.Calendar(firstweekday=0).monthdatescalendar(year, month):
+        weeks.append([
+            Cell(day, by_day.get(day, [])) if day.month == month else Cell(None)
+            for day in week
+        ])
+    return weeks

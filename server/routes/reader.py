@@ -1,0 +1,278 @@
+"""The reader's pages: feed, agenda, month, map, territories, embed.
+
+Every page takes the same filter parameters (`server.read.filters`), works without
+JavaScript (the map page lists what the map shows), links to its `.ics`, Atom, JSON Feed and
+GeoJSON versions (`server.routes.subscriptions`), and answers a bad parameter with a 400 page
+in the reader's language that names it.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime
+from typing import Any
+
+import xstatic.pkg.leaflet
+import xstatic.pkg.leaflet_markercluster
+from babel.dates import format_date
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from federation import themes
+from server.accounts.auth import current_account
+from server.http.responses import N_, render, request_locale
+from server.read import agenda, facets, feed, network, subscriptions
+from server.read.filters import BadParameter, query_string
+from server.receive.neighbours import NeighbourCache, suggestions
+from server.routes.reader_views import (
+    bad_parameter,
+    form_context,
+    geojson_response,
+    item_views,
+    later_cursor,
+    page_link,
+    read_filters,
+    settings_of,
+    with_scripts,
+)
+from server.routes.subscriptions import routes as subscription_routes
+from server.store import actors as store
+
+PAGE_SIZE = 20
+AGENDA_SIZE = 30
+EMBED_SIZE = 15
+MAP_LIST_SIZE = 100
+_MONTH_RE = re.compile(r"^([0-9]{4})-([0-9]{2})$")
+
+
+async def feed_page(request: Request) -> Response:
+    """`/feed`: initiatives and events, newest first, every filter, with counts beside."""
+    async with request.app.state.pool.acquire() as conn:
+        try:
+            reading = await read_filters(request, conn)
+        except BadParameter as exc:
+            return bad_parameter(request, exc)
+        f = reading.feed_filter(PAGE_SIZE)
+        rows = await feed.page(conn, f)
+        items = await item_views(conn, rows, reading)
+        counts = await facets.count(conn, f)
+        territory_names = await network.names(conn, (iri for iri, _ in counts.territories))
+        form = await form_context(conn, request, reading)
+    dated = f.starts_after is not None or f.starts_before is not None
+    after = later_cursor(rows, PAGE_SIZE, "start_time" if dated else "published")
+    params = list(reading.query.params)
+    theme_facets = [
+        {"label": (themes.by_id(key) or themes.THEMES[0]).label(reading.locale), "count": n,
+         "chosen": key in reading.query.themes,
+         "href": "/feed" + query_string([p for p in params if p != ("theme", key)]
+                                        + ([] if key in reading.query.themes
+                                           else [("theme", key)]))}
+        for key, n in counts.themes if themes.by_id(key) is not None
+    ]
+    territory_facets = []
+    for iri, n in counts.territories:
+        actor = territory_names.get(iri)
+        territory_facets.append({
+            "label": (actor["name"] if actor else None) or iri, "count": n,
+            "chosen": reading.actor is not None and reading.actor["iri"] == iri,
+            "href": "/feed" + query_string(
+                [p for p in params if p[0] != "territory"] + [("territory", iri)]),
+        })
+    last_removed = "/feed" + query_string(params[:-1]) if params else None
+    if params and params[-1][0] == "radius":
+        last_removed = "/feed" + query_string([p for p in params if p[0] not in ("near",
+                                                                                 "radius")])
+    return render(
+        request, "feed.html",
+        items=items, facets=counts, theme_facets=theme_facets,
+        territory_facets=territory_facets, later=page_link(request, reading, after),
+        filtered=reading.query.filtered, last_removed=last_removed, **form,
+    )
+
+
+async def agenda_page(request: Request) -> Response:
+    """`/agenda`: events not ended, by day; `?past=1` the ended ones, latest first."""
+    now = datetime.now(UTC)
+    async with request.app.state.pool.acquire() as conn:
+        try:
+            reading = await read_filters(request, conn)
+        except BadParameter as exc:
+            return bad_parameter(request, exc)
+        f = reading.feed_filter(AGENDA_SIZE)
+        if reading.query.past:
+            rows = await agenda.past(conn, f, now, reading.query.after, AGENDA_SIZE)
+        else:
+            rows = await agenda.upcoming(conn, f, now, reading.query.after, AGENDA_SIZE)
+        items = await item_views(conn, rows, reading)
+        form = await form_context(conn, request, reading)
+    today = now.astimezone(reading.zone).date()
+    days = [
+        {"day": d.day, "heading": format_date(d.day, "full", locale=reading.locale),
+         "today": d.day == today, "events": d.items}
+        for d in agenda.group_by_day(items, reading.zone)
+    ]
+    extra = {"past": "1"} if reading.query.past else {}
+    later = page_link(request, reading, later_cursor(rows, AGENDA_SIZE, "start_time"), **extra)
+    return render(
+        request, "agenda.html", days=days, past=reading.query.past, later=later,
+        this_month=f"{today.year:04d}-{today.month:02d}",
+        past_link="/agenda" + query_string([*reading.query.params, ("past", "1")]),
+        upcoming_link="/agenda" + query_string(reading.query.params),
+        filtered=reading.query.filtered, **form,
+    )
+
+
+async def month_page(request: Request) -> Response:
+    """`/agenda/2026-12`: the month as a grid, each event on its own local day."""
+    match = _MONTH_RE.match(request.path_params["month"])
+    year, month = (int(match.group(1)), int(match.group(2))) if match else (0, 0)
+    if not (1900 <= year <= 2200 and 1 <= month <= 12):
+        return bad_parameter(
+            request, BadParameter("month", N_("Write a month as YYYY-MM, e.g. 2026-12."))
+        )
+    now = datetime.now(UTC)
+    async with request.app.state.pool.acquire() as conn:
+        try:
+            reading = await read_filters(request, conn)
+        except BadParameter as exc:
+            return bad_parameter(request, exc)
+        start, end = agenda.month_bounds(year, month)
+        f = reading.feed_filter(agenda.MONTH_LIMIT)
+        rows = await agenda.in_range(conn, f, start, end)
+        items = await item_views(conn, rows, reading)
+        form = await form_context(conn, request, reading)
+    weeks = agenda.month_grid(year, month, items, reading.zone)
+    (py, pm), (ny, nm) = agenda.neighbours(year, month)
+    qs = query_string(reading.query.params)
+    first = date(year, month, 1)
+    monday = date(2024, 1, 1)
+    weekdays = [format_date(monday.replace(day=1 + i), "EEE", locale=reading.locale)
+                for i in range(7)]
+    return render(
+        request, "month.html", weeks=weeks,
+        title=format_date(first, "LLLL y", locale=reading.locale),
+        previous=f"/agenda/{py:04d}-{pm:02d}{qs}", next=f"/agenda/{ny:04d}-{nm:02d}{qs}",
+        today=now.astimezone(reading.zone).date(), weekdays=weekdays,
+        month_key=f"{year:04d}-{month:02d}", filtered=reading.query.filtered, **form,
+    )
+
+
+async def map_page(request: Request) -> Response:
+    """`/map`: the markers come from `/feed.geojson` (static script); the list below is the
+    page without JavaScript."""
+    settings = settings_of(request)
+    async with request.app.state.pool.acquire() as conn:
+        try:
+            reading = await read_filters(request, conn)
+        except BadParameter as exc:
+            return bad_parameter(request, exc)
+        f = reading.feed_filter(MAP_LIST_SIZE)
+        rows = await subscriptions.newest(conn, f, MAP_LIST_SIZE, located=True)
+        items = await item_views(conn, rows, reading)
+        form = await form_context(conn, request, reading)
+    return with_scripts(request, render(
+        request, "map.html", items=items, tile_url=settings.tile_url,
+        tile_attribution=settings.tile_attribution, geojson=form["alternates"]["geojson"],
+        bbox=",".join(f"{v:g}" for v in reading.query.bbox) if reading.query.bbox else "",
+        filtered=reading.query.filtered, **form,
+    ))
+
+
+async def territories_page(request: Request) -> Response:
+    """`/territories`: this instance's network, each territory linking to its feed."""
+    locale = request_locale(request)
+    async with request.app.state.pool.acquire() as conn:
+        territory = await store.territory(conn)
+        linked = await network.network(conn, territory["iri"]) if territory else []
+        own = await network.local_counts(conn, territory["iri"]) if territory else None
+    account = await current_account(request)
+    admin = account is not None and account["role"] == "admin"
+    suggested = []
+    if admin and territory is not None:
+        cache = getattr(request.app.state, "neighbours", None)
+        if cache is None:
+            cache = request.app.state.neighbours = NeighbourCache()
+        followed = [r for r in linked if "following" in r["relations"]]
+        suggested = await suggestions(request.app.state.ctx, cache, territory["iri"], followed)
+
+    def entry(row: Any, items: int, last: datetime | None, relations: list[str]) -> dict[
+        str, Any
+    ]:
+        return {
+            "name": row["name"] or row["username"], "handle": f"{row['username']}@{row['domain']}",
+            "summary": row["summary"], "place": row["place_name"], "url": row["url"],
+            "latitude": row["latitude"], "longitude": row["longitude"],
+            "count": items, "relations": relations,
+            "last": format_date(last, "long", locale=locale) if last else None,
+            "feed": "/feed" + query_string([("territory", row["iri"])]),
+            "iri": row["iri"],
+        }
+
+    entries = [entry(r, int(r["items"]), r["last_activity"], list(r["relations"]))
+               for r in linked]
+    home = entry(territory, int(own["items"]), own["last_activity"], []) if territory and own \
+        else None
+    return with_scripts(request, render(
+        request, "territories.html", entries=entries, home=home,
+        admin=admin, suggestions=suggested,
+        csrf=account["csrf_token"] if account else None,
+        tile_url=settings_of(request).tile_url,
+        tile_attribution=settings_of(request).tile_attribution,
+    ))
+
+
+async def territories_geojson(request: Request) -> Response:
+    async with request.app.state.pool.acquire() as conn:
+        territory = await store.territory(conn)
+        linked = await network.network(conn, territory["iri"]) if territory else []
+    features = []
+    for row in ([territory] if territory else []) + linked:
+        if row["latitude"] is None or row["longitude"] is None:
+            continue
+        features.append({
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [row["longitude"], row["latitude"]]},
+            "properties": {"title": row["name"] or row["username"], "place": row["place_name"],
+                           "url": "/feed" + query_string([("territory", row["iri"])])},
+        })
+    return geojson_response({"type": "FeatureCollection", "features": features})
+
+
+async def embed_page(request: Request) -> Response:
+    """`/embed`: a compact agenda for an `<iframe>` on a collective's site (no chrome)."""
+    now = datetime.now(UTC)
+    async with request.app.state.pool.acquire() as conn:
+        try:
+            reading = await read_filters(request, conn)
+        except BadParameter as exc:
+            return bad_parameter(request, exc)
+        rows = await agenda.upcoming(conn, reading.feed_filter(EMBED_SIZE), now, None, EMBED_SIZE)
+        items = await item_views(conn, rows, reading)
+        territory = await store.territory(conn)
+    days = [
+        {"heading": format_date(d.day, "full", locale=reading.locale), "events": d.items}
+        for d in agenda.group_by_day(items, reading.zone)
+    ]
+    qs = query_string(reading.query.params)
+    return render(
+        request, "embed.html", days=days, territory=territory,
+        full=f"{settings_of(request).base_url}/agenda{qs}",
+    )
+
+routes: list[BaseRoute] = [
+    Route("/feed", feed_page),
+    Route("/agenda", agenda_page),
+    Route("/agenda/{month}", month_page),
+    Route("/map", map_page),
+    Route("/territories", territories_page),
+    Route("/territories.geojson", territories_geojson),
+    Route("/embed", embed_page),
+    *subscription_routes,
+    Mount("/vendor/leaflet", StaticFiles(directory=xstatic.pkg.leaflet.BASE_DIR),
+          name="leaflet"),
+    Mount("/vendor/markercluster",
+          StaticFiles(directory=xstatic.pkg.leaflet_markercluster.BASE_DIR),
+          name="markercluster"),
+]

@@ -1,0 +1,166 @@
+"""The agenda by day, past events, the month grid in each event's own zone, and the other
+reader pages (map, territories, embed)."""
+
+from __future__ import annotations
+
+import html
+import re
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from server.read.agenda import month_grid
+from tests.conftest import Instance
+from tests.reader.seed import seed, titles
+
+
+async def test_agenda_lists_events_not_ended_by_start_with_running_ones_first(
+    brest: Instance,
+) -> None:
+    await seed(brest)
+    page = html.unescape((await brest.client.get("/agenda")).text)
+    assert titles(page) == ["Exposition des communs", "Marché paysan", "Atelier vélo",
+                            "Réunion de quartier", "École du numérique", "Conférence santé",
+                            "Réveillon solidaire"]
+    assert re.search(r"<del>Conférence santé</del></a>\s*<strong class=\"badge cancelled\">"
+                     r"Annulé</strong>", page)
+    assert '<em class="badge tentative">À confirmer</em>' in page
+    assert "31 décembre 2026" in page  # the day heading, in French words
+
+
+async def test_past_events_come_newest_first(brest: Instance) -> None:
+    await seed(brest)
+    page = html.unescape((await brest.client.get("/agenda", params={"past": "1"})).text)
+    assert titles(page) == ["Fête de la musique passée"]
+
+
+async def test_later_links_page_the_agenda_by_keyset(brest: Instance) -> None:
+    await seed(brest)
+    await brest.sql(
+        """INSERT INTO objects (iri, kind, local, actor_iri, title, start_time, timezone,
+                                document)
+           SELECT 'https://quimper.example/objects/e' || n, 'event', false,
+                  'https://quimper.example/actors/quimper', 'Permanence ' || n,
+                  date_trunc('hour', now()) + interval '30 days' + (n / 3) * interval '1 day',
+                  'Europe/Paris', '{}'
+           FROM generate_series(1, 70) AS n"""
+    )
+    seen: list[str] = []
+    url: str | None = "/agenda"
+    pages = 0
+    while url:
+        page = (await brest.client.get(url)).text
+        seen += titles(page)
+        pages += 1
+        found = re.search(r'rel="next" href="([^"]+)"', page)
+        url = html.unescape(found[1]) if found else None
+    assert len(seen) == 77 == len(set(seen)) and pages == 3
+
+
+async def test_a_month_shows_each_event_on_its_own_local_day(brest: Instance) -> None:
+    await seed(brest)
+    page = html.unescape((await brest.client.get("/agenda/2026-12")).text)
+    assert "décembre 2026" in page
+    cell = re.search(r'data-day="2026-12-31">(.*?)</td>', page, re.S)
+    assert cell and "Réveillon solidaire" in cell[1] and "23:30" in cell[1]
+    assert "Réveillon" not in re.search(r'data-day="2026-12-30">(.*?)</td>', page, re.S)[1]
+    assert 'href="/agenda/2026-11"' in page and 'href="/agenda/2027-01"' in page
+    english = (await brest.client.get("/agenda/2026-12", params={"lang": "en"})).text
+    assert "December 2026" in english and "11:30" in english  # 23:30 in English
+
+
+def test_month_grid_uses_the_events_zone_not_utc() -> None:
+    row = {"start_time": datetime(2026, 12, 31, 23, 30, tzinfo=UTC), "end_time": None,
+           "timezone": "America/Martinique"}  # 19:30 on the 31st there
+    late = {"start_time": datetime(2026, 12, 31, 23, 30, tzinfo=UTC), "end_time": None,
+            "timezone": "Europe/Paris"}  # 00:30 on 1 January in Paris
+    weeks = month_grid(2026, 12, [row, late], ZoneInfo("Europe/Paris"))
+    days = {c.day.day: c.items for week in weeks for c in week if c.day}
+    assert days[31] == [row] and all(late not in items for items in days.values())
+    assert weeks[0][0].day is None  # December 2026 starts on a Tuesday
+    january = month_grid(2027, 1, [late], ZoneInfo("Europe/Paris"))
+    assert [c.items for c in january[0] if c.day and c.day.day == 1] == [[late]]
+
+
+async def test_a_bad_month_is_a_400(brest: Instance) -> None:
+    for month in ("2026-13", "26-12", "december", "2026-00"):
+        response = await brest.client.get(f"/agenda/{month}", headers={"Accept": "text/html"})
+        assert response.status_code == 400, month
+        assert "AAAA-MM" in html.unescape(response.text)
+
+
+async def test_the_map_page_lists_without_script_and_serves_leaflet_from_the_package(
+    brest: Instance,
+) -> None:
+    await seed(brest)
+    response = await brest.client.get("/map", params={"theme": "education"})
+    page = html.unescape(response.text)
+    assert titles(page) == ["École du numérique", "Café des communs numériques"]
+    assert 'data-geojson="http://brest.example/feed.geojson?theme=education"' in page
+    assert 'data-tiles="https://tile.openstreetmap.org/{z}/{x}/{y}.png"' in page
+    assert "<script>" not in page and 'src="/static/map.js"' in page
+    policy = response.headers["content-security-policy"]
+    assert "script-src 'self'" in policy and "connect-src 'self'" in policy
+    for asset in ("/vendor/leaflet/leaflet.js", "/vendor/leaflet/leaflet.css",
+                  "/vendor/markercluster/leaflet.markercluster.js",
+                  "/vendor/markercluster/MarkerCluster.Default.css", "/static/map.js"):
+        assert (await brest.client.get(asset)).status_code == 200, asset
+    assert "script-src 'none'" in (await brest.client.get("/feed")).headers[
+        "content-security-policy"]
+
+
+async def test_territories_lists_the_network_with_counts_and_links(brest: Instance) -> None:
+    await seed(brest)
+    page = html.unescape((await brest.client.get("/territories")).text)
+    assert "Marseille" in page and "Quimper" in page
+    quimper = page[page.index("@quimper@quimper.example"):]
+    assert "Suivi par cette instance · Suit cette instance" in quimper[:400]
+    assert "2 publications" in quimper[:800]
+    assert 'href="/feed?territory=https%3A%2F%2Fmarseille.example%2Factors%2Fmarseille"' in page
+    assert 'action="/admin/follow"' not in page  # only administrators see the follow form
+    geo = (await brest.client.get("/territories.geojson")).json()
+    assert {f["properties"]["title"] for f in geo["features"]} == {"Brest", "Marseille",
+                                                                  "Quimper"}
+
+
+async def test_embed_is_a_framable_compact_agenda(brest: Instance) -> None:
+    await seed(brest)
+    response = await brest.client.get("/embed", params={"theme": "alimentation-agriculture"})
+    page = html.unescape(response.text)
+    assert titles(page) == ["Marché paysan"]
+    assert 'class="site"' not in page  # no site header or footer
+    assert "frame-ancestors *" in response.headers["content-security-policy"]
+    assert "x-frame-options" not in response.headers
+    assert (await brest.client.get("/feed")).headers["x-frame-options"] == "DENY"
+
+
+async def test_past_events_keep_the_chosen_dates(brest: Instance) -> None:
+    await seed(brest)
+    recent = await brest.client.get("/agenda", params={"past": "1", "from": "2020-01-01"})
+    assert titles(html.unescape(recent.text)) == ["Fête de la musique passée"]
+    older = await brest.client.get("/agenda", params={"past": "1", "to": "2020-01-01"})
+    assert titles(older.text) == []
+
+
+async def test_the_agenda_and_month_queries_read_through_indexes(brest: Instance) -> None:
+    """No sequential scan: running events come from `objects_running`, upcoming ones from
+    `objects_upcoming`, whatever the table holds."""
+    from server.read.agenda import build_range, build_upcoming
+    from server.read.feed import FeedFilter
+
+    await brest.sql(
+        """INSERT INTO objects (iri, kind, local, actor_iri, title, start_time, end_time,
+                                document, published)
+           SELECT 'https://t.example/objects/' || n, CASE WHEN n % 5 = 0 THEN 'initiative'
+                  ELSE 'event' END, false, 'https://t.example/actors/t', 'Objet ' || n,
+                  now() + (n - 20000) * interval '1 hour',
+                  now() + (n - 20000) * interval '1 hour' + interval '2 hours', '{}',
+                  now() - n * interval '1 minute'
+           FROM generate_series(1, 30000) AS n"""
+    )
+    await brest.sql("ANALYZE objects")
+    now = datetime.now(UTC)
+    for sql, args in (build_upcoming(FeedFilter(), now, None, 30),
+                      build_range(FeedFilter(), now, now.replace(year=now.year + 1), 2000)):
+        plan = await brest.sql(f"EXPLAIN {sql}", *args)
+        text = "\n".join(r[0] for r in plan)
+        assert "Seq Scan" not in text, text
