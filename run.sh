@@ -66,6 +66,7 @@ test)
     ensure_venv ".[test]"
     .venv/bin/ruff check --no-cache .  # as a fresh clone sees it
     .venv/bin/lint-imports
+    .venv/bin/mypy
     exec .venv/bin/python -m pytest -p no:cacheprovider "${@:2}"
     ;;
 *)

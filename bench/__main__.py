@@ -13,17 +13,28 @@ import warnings
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import baseline, fanout, feeds, intake, processing, report, startup
+from bench import (
+    baseline,
+    clients,
+    endtoend,
+    fanout,
+    feeds,
+    intake,
+    processing,
+    report,
+    startup,
+)
 from bench.common import PartResult
 
-PARTS = ("intake", "processing", "fanout", "feeds", "memory")
+PARTS = ("intake", "processing", "fanout", "clients", "feeds", "memory", "e2e")
 
 
 def parse(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m bench", description="Maillage benchmarks (see bench/README.md).")
     parser.add_argument("parts", nargs="+", choices=("all", "baseline", *PARTS),
-                        help="all, or some of: baseline intake processing fanout feeds memory")
+                        help="all, or some of: baseline intake processing fanout clients feeds "
+                             "memory e2e")
     parser.add_argument("--intake-requests", type=int, default=15000,
                         help="pre-signed timed requests in part 1 (default 15000)")
     parser.add_argument("--intake-seconds", type=float, default=40.0,
@@ -65,10 +76,15 @@ async def main(args: argparse.Namespace) -> list[PartResult]:
         results.append(await fanout.run(base, followers=args.followers,
                                         instances=args.instances, repeat=args.fanout_rounds,
                                         profile=args.profile))
+    if "clients" in wanted:
+        results.append(await clients.run(base, instances=args.instances,
+                                         repeat=args.fanout_rounds))
     if "feeds" in wanted:
         results.append(await feeds.run(base, rebuild=args.rebuild_feeds))
     if "memory" in wanted:
         results.append(await startup.run(intake_data, base))
+    if "e2e" in wanted:
+        results.append(await endtoend.run(base, requests=args.processing_count))
     return results
 
 

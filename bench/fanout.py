@@ -55,8 +55,8 @@ from server.store import db
 
 DOMAIN = "territoire.bench"
 TARGET_SECONDS = 2.0
-TARGET_POSTS_PER_S = 500
-TARGET_SIGN_RATIO = 4.0
+TARGET_POSTS_PER_S = 1500  # issue 11
+TARGET_SIGN_RATIO = 3.0
 
 
 def _lines(proc: subprocess.Popen[str], into: queue.Queue[dict[str, Any]]) -> None:

@@ -3,8 +3,9 @@
 The load is `Create{Event}`s (about 2 KB, a Place with a postal address) from N distinct
 remote actors the territory follows, whose documents are already stored: each one is
 parsed, sanitised and kept as an `objects` row. The N rows are inserted into `inbox_log`,
-then `server.receive.processing.process_inbox_batch` runs in this process (one worker, with the
-worker's pool size and INFO logging to a file, as `maillage worker` runs) until drained.
+then `server.receive.processing.InboxProcessor` (the worker's inbox loop step) runs in this
+process (one worker, with the worker's pool size and INFO logging to a file, as
+`maillage worker` runs) until drained.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from bench.common import (
 )
 from bench.payloads import create_event
 from server.context import Context, new_http_client
-from server.receive.processing import process_inbox_batch
+from server.receive.processing import InboxProcessor
 from server.settings import Settings
 from server.store import db
 
@@ -97,8 +98,10 @@ async def run(baseline: dict[str, float], *, count: int = 10000,
         meter = CpuMeter(worker=lambda: [psutil.Process()], postgres=postgres_processes)
         meter.start()
         started = time.perf_counter()
-        while done := await process_inbox_batch(ctx):
+        inbox = InboxProcessor(ctx)  # as the worker's inbox loop runs
+        while done := await inbox.step():
             processed += done
+        await inbox.close()
         elapsed = time.perf_counter() - started
         meter.stop()
     finally:

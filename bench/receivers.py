@@ -8,9 +8,10 @@ its own connections). Each POST to `/inbox/{k}` has its draft-cavage signature v
 with `federation.httpsig.verify_request` against the territory's public key (given in the
 spec), its key owner checked against the activity's actor, and is answered 202. A line
 `{"event": "seen", "id": ..., "type": ...}` is printed for each new activity id. Unique
-ids of the spec's `count_type` are counted per inbox; when every instance has
-acknowledged one, `{"event": "all", "id": ..., "t": <monotonic>}` is printed. `GET /stats`
-on any socket answers counts.
+ids of the spec's `count_type` are counted per shared inbox (an actor's own inbox,
+`/users/{name}/inbox`, where a Follow goes, is verified and answered but not counted);
+when every instance has acknowledged one, `{"event": "all", "id": ..., "t": <monotonic>}`
+is printed. `GET /stats` on any socket answers counts.
 
 Prints `{"event": "listening", "inboxes": [...]}` once bound.
 """
@@ -48,7 +49,7 @@ def build(spec: dict[str, Any]) -> tuple[Starlette, list[socket.socket], list[st
         return key if key_id == key.key_id else None
 
     async def inbox(request: Request) -> Response:
-        k = int(request.path_params["k"])
+        k = int(request.path_params.get("k", -1))  # -1: an actor's own inbox, not counted
         body = await request.body()
         stats["posts"] += 1
         try:
@@ -68,7 +69,7 @@ def build(spec: dict[str, Any]) -> tuple[Starlette, list[socket.socket], list[st
             every_id.add(ident)
             print(json.dumps({"event": "seen", "id": ident, "type": activity.get("type")}),
                   flush=True)
-        if activity.get("type") != counted_type:
+        if activity.get("type") != counted_type or k < 0:
             return Response(status_code=202)
         stats["counted_posts"] += 1
         if ident in seen[k]:
@@ -86,6 +87,7 @@ def build(spec: dict[str, Any]) -> tuple[Starlette, list[socket.socket], list[st
                              "unique_per_inbox": sorted({len(s) for s in seen})})
 
     app = Starlette(routes=[Route("/inbox/{k:int}", inbox, methods=["POST"]),
+                            Route("/users/{name}/inbox", inbox, methods=["POST"]),
                             Route("/stats", status)])
     sockets, inboxes = [], []
     for k in range(count):

@@ -78,6 +78,9 @@ class ActorProfile:
     manually_approves: bool = False
     discoverable: bool = True
     place: Place | None = None
+    fields: tuple[tuple[str, str], ...] = ()
+    """Profile fields (name, value as HTML), sent as `PropertyValue` attachments: what
+    Mastodon shows as the table under a profile (website, contact…)."""
 
 
 def main_key_id(actor_id: str) -> str:
@@ -89,7 +92,9 @@ def ed25519_key_id(actor_id: str) -> str:
 
 
 def _image(url: str) -> dict[str, str]:
-    media = "image/png" if url.endswith(".png") else "image/jpeg"
+    media = {"png": "image/png", "webp": "image/webp", "gif": "image/gif"}.get(
+        url.rsplit(".", 1)[-1].lower(), "image/jpeg"
+    )
     return {"type": "Image", "mediaType": media, "url": url}
 
 
@@ -131,4 +136,9 @@ def actor_document(profile: ActorProfile) -> dict[str, Any]:
     }
     if profile.place is not None:
         doc["location"] = profile.place.as_json()
+    if profile.fields:
+        doc["attachment"] = [
+            {"type": "PropertyValue", "name": name, "value": value}
+            for name, value in profile.fields
+        ]
     return doc

@@ -23,6 +23,7 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import jsonschema_rs
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError
 from referencing import Registry, Resource
@@ -94,6 +95,32 @@ def _validator(which: str) -> Draft202012Validator:
     return Draft202012Validator(schema, registry=_registry(), format_checker=_format_checker())
 
 
+@cache
+def _fast_validator(which: str) -> jsonschema_rs.Validator:
+    """The same schema compiled once by `jsonschema_rs` (Rust, about 50x faster): it only
+    answers "valid or not" for the common, valid case; problems are always described by
+    the Python validator above, so messages and codes do not depend on it."""
+    resources = []
+    for name in _NAMES.values():
+        schema = json.loads((SCHEMAS / name).read_text("utf-8"))
+        resources.append((schema["$id"], schema))
+    return jsonschema_rs.validator_for(
+        json.loads((SCHEMAS / _NAMES[which]).read_text("utf-8")),
+        registry=jsonschema_rs.Registry(resources),
+        formats={"uri": is_http_url, "date-time": _is_datetime},
+        validate_formats=True,
+    )
+
+
+def _surely_valid(which: str, data: Any) -> bool:
+    """True when the compiled validator accepts `data`; False when it refuses it or cannot
+    take it (a lone surrogate has no Rust string): the Python validator then decides."""
+    try:
+        return bool(_fast_validator(which).is_valid(data))
+    except Exception:  # any doubt goes to the reference validator
+        return False
+
+
 def _path(parts: Iterable[Any]) -> str:
     out = ""
     for part in parts:
@@ -122,7 +149,7 @@ _TYPE_WORDS = {
 def _issues(error: ValidationError) -> list[Issue]:
     path = _path(error.absolute_path)
     keyword = error.validator
-    limit = error.validator_value
+    limit: Any = error.validator_value  # its type follows the keyword, checked below
     if keyword == "required":
         present = error.instance if isinstance(error.instance, dict) else {}
         return [Issue(_join(path, name), "missing") for name in limit if name not in present]
@@ -164,11 +191,13 @@ def _issues(error: ValidationError) -> list[Issue]:
     if keyword == "format":
         word = {"uri": "not an http(s) URL", "date-time": "not a valid date and time"}
         return [Issue(path, "format", limit, word.get(limit, f"not a valid {limit}"))]
-    return [Issue(path, keyword, limit, error.message)]
+    return [Issue(path, str(keyword), limit, error.message)]
 
 
 def check(which: str, data: Any) -> list[Issue]:
     """Schema problems of `data` against `which` ("event", "initiative" or "remote")."""
+    if _surely_valid(which, data):
+        return []
     found: list[Issue] = []
     for error in _validator(which).iter_errors(data):
         found.extend(_issues(error))

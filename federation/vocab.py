@@ -19,6 +19,16 @@ PUBLIC_ALIASES = frozenset({PUBLIC, "as:Public", "Public"})
 
 Kind = Literal["event", "initiative"]
 KINDS: tuple[Kind, ...] = ("event", "initiative")
+
+
+def as_kind(value: str) -> Kind:
+    """A stored or typed kind, checked: raises ValueError for anything else."""
+    for kind in KINDS:
+        if value == kind:
+            return kind
+    raise ValueError(f"not a kind of object: {value!r}")
+
+
 STATUSES = ("confirmed", "tentative", "cancelled")
 """An event's status (iCalendar STATUS, lower-cased)."""
 STAGES = ("idea", "running", "finished")

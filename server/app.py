@@ -21,19 +21,22 @@ from server.accounts.auth import LoginThrottle
 from server.accounts.signed_in import SignedInMiddleware
 from server.context import Context, new_http_client
 from server.http.body import BodyLimitMiddleware, default_limits
-from server.http.responses import N_, build_environments, error_response, json_error
+from server.http.responses import build_environments, error_response, json_error
 from server.http.security import SecurityHeadersMiddleware, headers_for
+from server.i18n import N_
 from server.receive.remote import KeyCache
 from server.routes.actors import routes as actor_routes
 from server.routes.admin import routes as admin_routes
 from server.routes.api import routes as api_routes
 from server.routes.discovery import routes as discovery_routes
 from server.routes.editor import routes as editor_routes
+from server.routes.imports import routes as import_routes
 from server.routes.inbox import routes as inbox_routes
 from server.routes.invitations import routes as invitation_routes
 from server.routes.media import routes as media_routes
 from server.routes.objects import routes as object_routes
 from server.routes.reader import routes as reader_routes
+from server.routes.territory_profile import routes as territory_profile_routes
 from server.runtime import prepare_database
 from server.settings import Settings
 from server.store import db
@@ -112,6 +115,8 @@ def create_app(
             *actor_routes,
             *admin_routes,
             *inbox_routes,
+            *import_routes,
+            *territory_profile_routes,
             *editor_routes,
             *media_routes,
             *invitation_routes,

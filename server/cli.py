@@ -67,9 +67,9 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
-    from server.worker import run_worker
+    from server.worker import main
 
-    asyncio.run(run_worker(settings, once=args.once))
+    main(settings, once=args.once)
     return 0
 
 

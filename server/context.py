@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import asyncpg
 import httpx
@@ -14,6 +15,9 @@ from server.actors.signers import Signers
 from server.moderation.blocks import BlockList
 from server.settings import Settings
 
+if TYPE_CHECKING:  # a foundation module: the delivery flow's type, not its code
+    from server.deliver.poster import Poster
+
 
 @dataclass
 class Context:
@@ -24,6 +28,9 @@ class Context:
     signers: Signers = field(default_factory=Signers)
     blocks: BlockList = field(default_factory=BlockList)
     """Blocked domains, shared by the inbox, fan-out, deliveries and fetches of a process."""
+    poster: Poster | None = None
+    """What deliveries are POSTed with: the worker's aiohttp poster; None posts with `http`
+    (tests, whose client routes to in-process instances)."""
 
     @property
     def fetch_policy(self) -> FetchPolicy:

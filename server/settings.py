@@ -59,6 +59,9 @@ class Settings:
     """Map tiles the reader's browser loads (a Leaflet URL template)."""
     tile_attribution: str = "© OpenStreetMap contributors"
     """Credit shown on the map, as the tile provider requires."""
+    geocoder_url: str = "https://api-adresse.data.gouv.fr/search/"
+    """Address search for the editor's place field: the Base Adresse Nationale's API (or any
+    server answering its GeoJSON shape), asked by this server, never by the browser."""
 
     @property
     def scheme(self) -> str:
@@ -102,4 +105,5 @@ class Settings:
             timezone=_zone_name(env.get("MAILLAGE_TIMEZONE", DEFAULT_TIMEZONE)),
             tile_url=env.get("MAILLAGE_TILE_URL", cls.tile_url),
             tile_attribution=env.get("MAILLAGE_TILE_ATTRIBUTION", cls.tile_attribution),
+            geocoder_url=env.get("MAILLAGE_GEOCODER_URL", cls.geocoder_url),
         )

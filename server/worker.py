@@ -1,9 +1,12 @@
 """The worker process: processes received activities, fans out and delivers published ones.
 
 Any number of workers can run against one PostgreSQL: every claim is `SKIP LOCKED` with a
-lease. Inside one worker, inbox processing and delivery are two loops running side by side,
-so a batch waiting on slow fetches does not hold back deliveries, nor the reverse. An idle
-loop sleeps until PostgreSQL notifies (LISTEN) or its poll interval ends.
+lease. Inside one worker, inbox processing, fan-out and delivery are loops running side by
+side, so a batch waiting on slow fetches does not hold back deliveries, nor the reverse. An idle
+loop sleeps until PostgreSQL notifies (LISTEN) or its poll interval ends. Deliveries are a
+rolling pool (`Deliverer.top_up`): each free slot is refilled as soon as a delivery ends,
+so a batch's slowest host never holds back the next ones. `run_worker_once`/`drain` keep
+the step-by-step batches for tests and `worker --once`.
 
 Nothing stops the worker but a signal: a pass that fails (PostgreSQL restarting, a bug)
 is logged and retried with back-off; the pool replaces broken connections, and the LISTEN
@@ -19,11 +22,13 @@ import signal
 from collections.abc import Awaitable, Callable, Sequence
 
 import asyncpg
+import uvloop
 
 from server.context import Context, new_http_client
 from server.deliver.deliverer import Deliverer
 from server.deliver.fanout import fan_out_batch
-from server.receive.processing import process_inbox_batch
+from server.deliver.poster import AiohttpPoster
+from server.receive.processing import InboxProcessor, process_inbox_batch
 from server.runtime import prepare_database
 from server.settings import Settings
 from server.store import db
@@ -33,6 +38,8 @@ log = logging.getLogger(__name__)
 
 BACKOFF_FIRST_SECONDS = 0.25
 BACKOFF_CAP_SECONDS = 10.0
+STOP_GRACE_SECONDS = 5.0
+INBOX_GATHER_SECONDS = 0.02
 
 
 async def run_worker_once(ctx: Context, deliverer: Deliverer | None = None) -> int:
@@ -46,6 +53,15 @@ async def run_worker_once(ctx: Context, deliverer: Deliverer | None = None) -> i
 async def deliver_once(ctx: Context, deliverer: Deliverer) -> int:
     done = await fan_out_batch(ctx)
     done += await deliverer.run_batch()
+    return done
+
+
+async def fan_out_then_wake(ctx: Context, deliver_wake: asyncio.Event) -> int:
+    """The worker's fan-out step: expand activities into deliveries and wake the delivery
+    loop when there are new ones."""
+    done = await fan_out_batch(ctx)
+    if done:
+        deliver_wake.set()
     return done
 
 
@@ -96,12 +112,16 @@ async def work_loop(
     wake: asyncio.Event,
     stop: asyncio.Event,
     poll_seconds: float,
+    *also: asyncio.Event,
 ) -> None:
     """Run `step` until `stop`: at once again while it finds work, else after a
-    notification or `poll_seconds`; after a failure, after a back-off."""
+    notification (`wake`, or any of `also`) or `poll_seconds`; after a failure, after a
+    back-off."""
     backoff = Backoff()
     while not stop.is_set():
         wake.clear()
+        for event in also:
+            event.clear()
         try:
             done = await step()
         except Exception as exc:  # the loop must outlive any one pass
@@ -111,7 +131,7 @@ async def work_loop(
             continue
         backoff.reset()
         if not done:
-            await _sleep_unless(stop, poll_seconds, wake)
+            await _sleep_unless(stop, poll_seconds, wake, *also)
 
 
 class Listener:
@@ -167,23 +187,40 @@ class Listener:
 
 
 async def serve(ctx: Context, stop: asyncio.Event, *, dsn: str | None = None) -> None:
-    """Inbox processing and delivery as two loops side by side until `stop`, woken by the
-    LISTEN connection when `dsn` is given (else by their poll interval alone)."""
-    inbox_wake, deliver_wake = asyncio.Event(), asyncio.Event()
+    """Inbox processing, fan-out and delivery as loops side by side until `stop`, woken by
+    the LISTEN connection when `dsn` is given (else by their poll interval alone)."""
+    inbox_wake, fanout_wake, deliver_wake = asyncio.Event(), asyncio.Event(), asyncio.Event()
     poll = ctx.settings.worker_poll_seconds
     deliverer = Deliverer(ctx)
+    inbox = InboxProcessor(ctx, gather_seconds=INBOX_GATHER_SECONDS)
     loops = [
-        work_loop("inbox", lambda: process_inbox_batch(ctx), inbox_wake, stop, poll),
-        work_loop("delivery", lambda: deliver_once(ctx, deliverer), deliver_wake, stop, poll),
+        work_loop("inbox", inbox.step, inbox_wake, stop, poll),
+        work_loop("fan-out", lambda: fan_out_then_wake(ctx, deliver_wake), fanout_wake, stop,
+                  poll),
+        # the rolling pool: free slots refilled whenever a delivery ends, without waiting
+        # for the others (nor reading the fan-out's tables each time)
+        work_loop("delivery", deliverer.top_up, deliver_wake, stop, poll, deliverer.slot_freed),
     ]
-    listener = Listener(dsn, [inbox_wake, deliver_wake]) if dsn else None
+    listener = Listener(dsn, [inbox_wake, fanout_wake, deliver_wake]) if dsn else None
     if listener is not None:
         loops.append(listener.run(stop, check_seconds=max(poll, 1.0)))
     try:
         await asyncio.gather(*loops)
     finally:
+        await inbox.close()
+        await _stop_delivering(deliverer)
         if listener is not None:
             await listener.close()
+
+
+async def _stop_delivering(deliverer: Deliverer) -> None:
+    """Let deliveries in flight finish for a moment (their answers get recorded, so they
+    are not sent again), then cancel the rest: their leases expire and they are re-sent."""
+    try:
+        await asyncio.wait_for(deliverer.settle(), timeout=STOP_GRACE_SECONDS)
+    except TimeoutError:
+        log.info("stopping: %d deliveries in flight cancelled", deliverer.in_flight)
+    await deliverer.close()
 
 
 async def run_worker(settings: Settings, *, once: bool = False) -> None:
@@ -192,7 +229,8 @@ async def run_worker(settings: Settings, *, once: bool = False) -> None:
     # No floor of open connections: after a PostgreSQL restart the pool reconnects on demand
     # instead of retrying (and logging tracebacks) in the background.
     pool = await db.create_pool(dsn, min_size=0, max_size=10)
-    ctx = Context(settings, pool, new_http_client(dev=settings.dev))
+    ctx = Context(settings, pool, new_http_client(dev=settings.dev),
+                  poster=AiohttpPoster(allow_private=settings.dev))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     signals = (signal.SIGINT, signal.SIGTERM)
@@ -207,6 +245,15 @@ async def run_worker(settings: Settings, *, once: bool = False) -> None:
     finally:
         for sig in signals:
             loop.remove_signal_handler(sig)
+        if ctx.poster is not None:
+            await ctx.poster.aclose()
         await ctx.http.aclose()
         await pool.close()
         log.info("worker stopped")
+
+
+def main(settings: Settings, *, once: bool = False) -> None:
+    """`maillage worker`: on uvloop, as the web process runs under uvicorn[standard]
+    (cheaper socket I/O for the many round trips and POSTs; issue 11)."""
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        runner.run(run_worker(settings, once=once))

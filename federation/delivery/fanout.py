@@ -47,7 +47,7 @@ def delivery_inboxes(recipients: Iterable[Recipient], *, exclude_host: str) -> l
     seen: dict[str, None] = {}
     for recipient in recipients:
         target = recipient.target
-        if not target or authority_of(target) == own:
+        if not target or target in seen or authority_of(target) == own:
             continue
         seen.setdefault(target, None)
     return list(seen)

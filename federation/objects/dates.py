@@ -7,7 +7,7 @@ pages): `samedi 5 décembre 2026, 14:00–17:00 (Europe/Paris)`.
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel.dates import format_date, format_time
@@ -47,6 +47,17 @@ def format_when(
     def hour(moment: datetime) -> str:
         return format_time(moment, "short", tzinfo=tz, locale=locale)
 
+    if end is not None and first.time() == time(0, 0) and (
+        end.astimezone(tz).time() in (time(23, 59), time(0, 0))
+    ):
+        # a whole day, or whole days (the editor's "all day"): no times
+        last = end.astimezone(tz)
+        if last.time() == time(0, 0):
+            last -= timedelta(minutes=1)
+        if last.date() == first.date():
+            return f"{day(first)} ({timezone or 'UTC'})"
+        if last.date() > first.date():
+            return f"{day(first)} – {day(last)} ({timezone or 'UTC'})"
     text = f"{day(first)}, {hour(first)}"
     if end is not None:
         last = end.astimezone(tz)

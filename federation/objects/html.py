@@ -67,7 +67,10 @@ _BARE_URL = r"(?<![\w(\"'<>=/])https?://[^\s<>\"'\]\[]+[^\s<>\"'.,;:!?)\]\[]"
 
 
 class _BareUrl(InlineProcessor):
-    def handleMatch(self, m: re.Match[str], data: str) -> tuple[etree.Element, int, int]:
+    # types-Markdown declares only Pattern.handleMatch(m); InlineProcessor passes `data` too.
+    def handleMatch(  # type: ignore[override]
+        self, m: re.Match[str], data: str
+    ) -> tuple[etree.Element, int, int]:
         link = etree.Element("a")
         link.set("href", m.group(0))
         link.text = m.group(0)

@@ -24,6 +24,7 @@ _WORDS = {
         "idea": "Initiative en projet",
         "running": "Initiative en cours",
         "finished": "Initiative terminée",
+        "online": "En ligne",
     },
     "en": {
         "cancelled": "CANCELLED",
@@ -32,6 +33,7 @@ _WORDS = {
         "idea": "Initiative (idea)",
         "running": "Ongoing initiative",
         "finished": "Finished initiative",
+        "online": "Online",
     },
 }
 
@@ -74,6 +76,8 @@ def summary_html(obj: LocalObject, locale: str) -> str:
         parts.append(esc(words.get(obj.stage or "", words["initiative"])))
     if where := _where(obj.place):
         parts.append(esc(where))
+    if obj.kind == "event" and obj.online_url and is_http_url(obj.online_url):
+        parts.append(f'<a href="{esc(obj.online_url)}">{esc(words["online"])}</a>')
     if obj.kind == "initiative" and obj.website and is_http_url(obj.website):
         host = urlsplit(obj.website).hostname or obj.website
         parts.append(f'<a href="{esc(obj.website)}">{esc(host)}</a>')

@@ -25,7 +25,8 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from server.accounts.passwords import hash_password, verify_password
-from server.http.responses import N_, error_response
+from server.http.responses import error_response
+from server.i18n import N_
 from server.settings import Settings
 from server.store import accounts, sessions
 
@@ -135,7 +136,7 @@ async def current_session(request: Request) -> asyncpg.Record | None:
     """The signed-in account with its session's CSRF token, looked up once per request."""
     cached = getattr(request.state, "maillage_session", _UNSET)
     if cached is not _UNSET:
-        return cached  # type: ignore[return-value]
+        return cached
     row = None
     token = request.cookies.get(SESSION_COOKIE)
     if token and len(token) <= 256:

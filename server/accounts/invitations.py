@@ -16,7 +16,7 @@ import asyncpg
 
 from server.accounts import auth
 from server.accounts.passwords import hash_password
-from server.http.responses import N_
+from server.i18n import N_
 from server.settings import Settings
 from server.store import accounts
 from server.store import invitations as store

@@ -12,13 +12,20 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from server.accounts import auth
 
+FILES = ("/static/", "/vendor/", "/media/")
+"""Files need no account: no lookup for them."""
+
 
 class SignedInMiddleware:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope.get("method") in ("GET", "HEAD", "POST"):
+        if (
+            scope["type"] == "http"
+            and scope.get("method") in ("GET", "HEAD", "POST")
+            and not scope["path"].startswith(FILES)
+        ):
             request = Request(scope)
             if request.cookies.get(auth.SESSION_COOKIE):
                 await auth.current_session(request)

@@ -11,24 +11,25 @@ by activity id, so nothing shows twice.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections import defaultdict
 from datetime import UTC, datetime
 
 import asyncpg
-import httpx
 
 from federation.delivery.policy import Action, Attempt, Decision, Outcome, Refusal, decide
 from federation.delivery.retry import parse_retry_after
 from federation.domains import hostname_of
 from federation.errors import ForbiddenAddress
+from federation.httpsig import HttpSignatureAuth
 from server.context import Context
+from server.deliver.poster import HttpxPoster, Poster, PostFailed
 from server.store import deliveries, hosts
 
 log = logging.getLogger(__name__)
 
 PER_HOST_CONCURRENCY = 4
+ACTIVITY = "application/activity+json"
 
 
 class Deliverer:
@@ -41,12 +42,17 @@ class Deliverer:
 
     def __init__(self, ctx: Context, concurrency: int = 64) -> None:
         self.ctx = ctx
+        self.poster: Poster = ctx.poster or HttpxPoster(ctx.http)
+        self.recorder = DoneRecorder(ctx.pool)
         self.concurrency = concurrency
         self.global_limit = asyncio.Semaphore(concurrency)
         self.host_limits: dict[str, asyncio.Semaphore] = defaultdict(
             lambda: asyncio.Semaphore(PER_HOST_CONCURRENCY)
         )
         self._in_flight: set[asyncio.Task[None]] = set()
+        self.slot_freed = asyncio.Event()
+        """Set whenever a delivery in flight ends: a worker loop waiting for a free slot
+        wakes on it to `top_up` again."""
 
     async def run_batch(self, limit: int | None = None) -> int:
         """Claim at most what can be in flight at once, so a batch ends well within its
@@ -56,10 +62,18 @@ class Deliverer:
             await asyncio.gather(*tasks)
         return len(tasks)
 
+    @property
+    def in_flight(self) -> int:
+        return len(self._in_flight)
+
     async def top_up(self) -> int:
-        """Start deliveries for the free slots only; return how many were claimed."""
+        """Start deliveries for the free slots only; return how many were claimed. While
+        many are in flight, claims wait for a quarter of the slots to be free: fewer,
+        larger claims (each costs round trips), and a slow host still holds only its own."""
         free = self.concurrency - len(self._in_flight)
-        return len(await self._start(free)) if free > 0 else 0
+        if free <= 0 or (self._in_flight and free < max(1, self.concurrency // 4)):
+            return 0
+        return len(await self._start(free))
 
     async def settle(self) -> None:
         """Wait for every delivery in flight to be recorded."""
@@ -67,10 +81,12 @@ class Deliverer:
             await asyncio.gather(*self._in_flight, return_exceptions=True)
 
     async def close(self) -> None:
-        """Stop: deliveries in flight are cancelled; their leases expire, they are re-sent."""
+        """Stop: deliveries in flight are cancelled; their leases expire, they are re-sent.
+        Answers already in hand are still recorded."""
         for task in list(self._in_flight):
             task.cancel()
         await asyncio.gather(*self._in_flight, return_exceptions=True)
+        await self.recorder.flushed()
 
     async def _start(self, limit: int) -> list[asyncio.Task[None]]:
         lease = self.ctx.settings.delivery_lease_seconds
@@ -93,9 +109,10 @@ class Deliverer:
         tasks = []
         for row in claimed:
             if row["own_body"]:
-                body = _encode(row["body"])
+                body = row["body"].encode("utf-8")
             else:
-                body = shared_bodies.setdefault(row["activity_id"], _encode(row["body"]))
+                body = shared_bodies.get(row["activity_id"]) or row["body"].encode("utf-8")
+                shared_bodies[row["activity_id"]] = body
             signs_rfc9421 = row["host"] in rfc9421
             signer = signers[(row["actor_iri"], signs_rfc9421)]
             task = asyncio.create_task(self._deliver(row, body, signer, signs_rfc9421))
@@ -108,11 +125,12 @@ class Deliverer:
         """A delivery that could not even be recorded (PostgreSQL gone) is logged here; its
         lease expires and it is sent again. `run_batch` also re-raises it to the worker."""
         self._in_flight.discard(task)
+        self.slot_freed.set()
         if not task.cancelled() and task.exception() is not None:
             log.warning("delivery not recorded: %r", task.exception())
 
     async def _deliver(
-        self, row: asyncpg.Record, body: bytes, signer: httpx.Auth, signs_rfc9421: bool
+        self, row: asyncpg.Record, body: bytes, signer: HttpSignatureAuth, signs_rfc9421: bool
     ) -> None:
         outcome = await self._post(row, body, signer)
         now = datetime.now(UTC)
@@ -123,31 +141,33 @@ class Deliverer:
         )
         await self._record(row, outcome, decide(self.ctx.retry_policy, attempt, outcome))
 
-    async def _post(self, row: asyncpg.Record, body: bytes, signer: httpx.Auth) -> Outcome:
+    async def _post(
+        self, row: asyncpg.Record, body: bytes, signer: HttpSignatureAuth
+    ) -> Outcome:
         if await self.ctx.blocks.blocks(self.ctx.pool, hostname_of(row["inbox"])):
             return Outcome(None, "blocked domain", refused=Refusal.BLOCKED)
         async with self.global_limit, self.host_limits[row["host"]]:
             try:
-                response = await self.ctx.http.post(
-                    row["inbox"],
-                    content=body,
-                    headers={"Content-Type": "application/activity+json"},
-                    auth=signer,
+                answer = await self.poster.post(
+                    row["inbox"], body, signer.post_headers(row["inbox"], body, ACTIVITY)
                 )
             except ForbiddenAddress as exc:
                 return Outcome(None, f"refused: {exc}"[:500], refused=Refusal.ADDRESS)
-            except httpx.HTTPError as exc:
-                return Outcome(None, f"{type(exc).__name__}: {exc}"[:500])
-        if response.is_success:
-            return Outcome(response.status_code)
+            except PostFailed as exc:
+                return Outcome(None, str(exc)[:500])
+        if answer.is_success:
+            return Outcome(answer.status)
         return Outcome(
-            response.status_code,
-            response.text[:300],
-            parse_retry_after(response.headers.get("retry-after"), datetime.now(UTC)),
+            answer.status, answer.text, parse_retry_after(answer.retry_after, datetime.now(UTC))
         )
 
     async def _record(self, row: asyncpg.Record, outcome: Outcome, decision: Decision) -> None:
         host = row["host"]
+        if decision.action is Action.DONE and decision.host_answered and not (
+            decision.host_failing or decision.fall_back_to_cavage
+        ):
+            await self.recorder.done(row["id"], outcome.status, host)
+            return
         async with self.ctx.pool.acquire() as conn, conn.transaction():
             if decision.action is Action.DONE:
                 await deliveries.record_done(conn, row["id"], outcome.status)
@@ -172,5 +192,43 @@ class Deliverer:
                 log.warning("host %s unavailable: its deliveries are skipped", host)
 
 
-def _encode(activity: dict[str, object]) -> bytes:
-    return json.dumps(activity, ensure_ascii=False).encode("utf-8")
+class DoneRecorder:
+    """Successful deliveries, recorded together (group commit): each `done` waits until
+    its row is written, and while one transaction writes, the answers that come in the
+    meantime queue for the next. One transaction for tens of deliveries instead of one
+    each, and still no delivery is counted before its row says done. Failures, retries and
+    host state changes keep their own transaction in `Deliverer._record`."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+        self._queue: list[tuple[int, int | None, str, asyncio.Future[None]]] = []
+        self._writer: asyncio.Task[None] | None = None
+
+    async def done(self, delivery_id: int, status: int | None, host: str) -> None:
+        written: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._queue.append((delivery_id, status, host, written))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write())
+        await written
+
+    async def flushed(self) -> None:
+        if self._writer is not None:
+            await asyncio.gather(self._writer, return_exceptions=True)
+
+    async def _write(self) -> None:
+        while self._queue:
+            batch, self._queue = self._queue, []
+            try:
+                async with self.pool.acquire() as conn, conn.transaction():
+                    await deliveries.record_done_many(
+                        conn, [b[0] for b in batch], [b[1] for b in batch]
+                    )
+                    await hosts.hosts_took_deliveries(conn, [b[2] for b in batch])
+            except Exception as exc:  # PostgreSQL gone: each waiting delivery fails with it
+                for *_, written in batch:
+                    if not written.done():
+                        written.set_exception(exc)
+                continue
+            for *_, written in batch:
+                if not written.done():
+                    written.set_result(None)

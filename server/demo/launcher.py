@@ -77,7 +77,6 @@ def _child(request: dict[str, Any]) -> None:
         os.environ.clear()
         os.environ.update(request["env"])
         random.seed()
-        gc.unfreeze()
         from server.cli import main
 
         try:

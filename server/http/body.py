@@ -18,7 +18,8 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from server.http.responses import N_
+from server.errors import Rejected
+from server.i18n import N_
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 BODY_TOO_LARGE = N_("The request is too large.")
@@ -28,14 +29,6 @@ KB = 1024
 MB = 1024 * KB
 MAX_FORM_BYTES = 6 * MB
 """A whole editor form: one image of 5 MB (`server.publish.media`) and room for the text."""
-
-
-class Rejected(Exception):
-    """A request refused with a status and a short reason (JSON endpoints answer it)."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
 
 
 class BodyTooLarge(HTTPException):
@@ -79,6 +72,7 @@ def default_limits(activity_bytes: int) -> BodyLimits:
             Cap(re.compile(r"/(actor/|actors/[^/]+/)?inbox"), activity_bytes),
             Cap(re.compile(r"/api/.*"), activity_bytes),
             Cap(re.compile(r"/edit/.*"), MAX_FORM_BYTES, FORM_TOO_LARGE),
+            Cap(re.compile(r"/admin/territory"), 2 * MAX_FORM_BYTES, FORM_TOO_LARGE),
             Cap(re.compile(r"/login"), 16 * KB),
         ),
     )

@@ -17,8 +17,8 @@ from starlette.datastructures import FormData
 from federation.validation import Issue
 from federation.vocab import DEFAULT_TIMEZONE
 from federation.vocab import parse_decimal as _number
-from server.http.responses import N_
 from server.http.wording import Gettext, describe
+from server.i18n import N_
 from server.importers.values import parse_datetime
 from server.publish.series import FREQUENCIES
 
@@ -45,6 +45,12 @@ KIND_FIELDS = {
     ),
 }
 REQUIRED = {"initiative": ("title",), "event": ("title", "start")}
+FORM_ORDER = (
+    "title", "summary", "description", "themes", "start", "end", "timezone", "recurrence",
+    "occurrences", "place_name", "place_address", "latitude", "longitude", "online_url",
+    "image", "image_alt", "website", "contact", "stage", "organisers", "status", "initiative",
+)
+"""Where each input sits on the page: the summary of errors follows it."""
 """Marked as required on the form (the schemas decide)."""
 FIELD_ALIASES = {
     "place.name": "place_name",
@@ -219,6 +225,12 @@ class FormErrors:
         self.messages.append(message)
         self.items.append((field, message))
         self.by_field.setdefault(field, []).append(message)
+
+    def in_form_order(self) -> None:
+        """The summary in the order of the fields on the page (unknown ones last)."""
+        rank = {name: index for index, name in enumerate(FORM_ORDER)}
+        self.items.sort(key=lambda item: rank.get(item[0], len(rank)))
+        self.messages = [message for _, message in self.items]
 
     def add_issues(self, issues: list[Issue], gettext: Gettext) -> None:
         """The service's issues, worded; a field already in error (a latitude that is not a

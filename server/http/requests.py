@@ -6,8 +6,8 @@ from __future__ import annotations
 from starlette.requests import Request
 
 from server.context import Context
-from server.http.i18n import translations
 from server.http.responses import request_locale
+from server.i18n import translations
 
 
 def ctx_of(request: Request) -> Context:

@@ -13,16 +13,11 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 
 from federation.negotiation import wants_activity_json
 from federation.validation import is_http_url
-from server.http.i18n import LOCALES, format_day, negotiate, translations
+from server.i18n import LOCALES, format_day, negotiate, translations
 from server.settings import Settings
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "web" / "templates"
 AS_CONTENT_TYPE = "application/activity+json; charset=utf-8"
-
-
-def N_(message: str) -> str:
-    """Marks a message for extraction; it is translated where it is shown."""
-    return message
 
 
 def build_environments() -> dict[str, Environment]:
@@ -67,6 +62,8 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
     if request.query_params.get("lang") in LOCALES:
         response.set_cookie("lang", locale, max_age=365 * 86400, samesite="lax")
     response.headers["Vary"] = "Accept, Accept-Language, Cookie"
+    if context.get("signed_in") is not None:  # the bar carries the session's CSRF token
+        response.headers["Cache-Control"] = "private, no-store"
     return response
 
 

@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable
 
 from federation.validation import Issue
-from server.http.responses import N_
+from server.i18n import N_
 
 Gettext = Callable[[str], str]
 

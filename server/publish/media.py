@@ -23,7 +23,7 @@ from typing import Any
 
 from PIL import Image, ImageOps
 
-from server.http.responses import N_
+from server.i18n import N_
 from server.settings import Settings
 
 MAX_IMAGE_BYTES = 5 * 1024 * 1024
@@ -172,6 +172,29 @@ async def store_upload(settings: Settings, content: bytes) -> str:
     """Clean and save an uploaded image; return its file name (`ImageRefused` if it is not
     one we keep)."""
     image = await asyncio.to_thread(clean_image, content)
+    name = f"{uuid.uuid4()}.{image.extension}"
+    await asyncio.to_thread(_write_new, media_dir(settings) / name, image.content)
+    return name
+
+
+def fit_image(content: bytes, size: tuple[int, int]) -> CleanImage:
+    """`clean_image`, then cropped around the centre to exactly `size` (an avatar is a
+    square, a banner 3:1): what Mastodon and Mobilizon show without cropping again."""
+    clean = clean_image(content)
+    with Image.open(io.BytesIO(clean.content)) as image:
+        image.load()
+        fitted = ImageOps.fit(image, size, Image.Resampling.LANCZOS)
+    encoded = _encode(fitted, clean.extension, None)
+    return CleanImage(encoded, clean.extension, fitted.width, fitted.height)
+
+
+AVATAR_SIZE = (400, 400)
+BANNER_SIZE = (1500, 500)
+
+
+async def store_fitted(settings: Settings, content: bytes, size: tuple[int, int]) -> str:
+    """Clean, crop to `size` and save a profile picture; return its file name."""
+    image = await asyncio.to_thread(fit_image, content, size)
     name = f"{uuid.uuid4()}.{image.extension}"
     await asyncio.to_thread(_write_new, media_dir(settings) / name, image.content)
     return name

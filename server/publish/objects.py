@@ -20,7 +20,7 @@ import nh3
 from federation import activities
 from federation import objects as vocab
 from federation.validation import Issue, check_event_input, check_initiative_input
-from federation.vocab import AS_CONTEXT, DEFAULT_TIMEZONE, PUBLIC, utc_timestamp
+from federation.vocab import AS_CONTEXT, DEFAULT_TIMEZONE, PUBLIC, as_kind, utc_timestamp
 from server.context import Context
 from server.publish.outbox import new_activity_id, publish
 from server.publish.series import series_inputs
@@ -125,7 +125,7 @@ def local_object(
     zone = ZoneInfo(data.get("timezone") or DEFAULT_TIMEZONE)
     image = data.get("image") or None
     return vocab.LocalObject(
-        kind=kind,
+        kind=as_kind(kind),
         id=iri,
         url=iri,
         actor=actor,

@@ -7,9 +7,10 @@ shape, blocked domain, signature (digest, date, key) and key owner = activity ac
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
 
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+import asyncpg
 
 from federation.errors import (
     DigestMismatch,
@@ -24,7 +25,7 @@ from federation.inbox import Activity, InvalidActivity
 from federation.inbox import parse_activity as envelope
 from federation.inbox.strict import UnstorableJSON, loads_strict
 from federation.vocab import host_of
-from server.http.body import Rejected, read_body
+from server.errors import Rejected
 from server.moderation.blocks import BlockList
 from server.receive.remote import KeyCache
 from server.settings import Settings
@@ -60,35 +61,37 @@ def _is_self_delete(activity: Activity) -> bool:
     return activity.type == "Delete" and activity.object_id == activity.actor
 
 
-async def inbox_view(request: Request) -> Response:
-    try:
-        return await _receive(request)
-    except Rejected as exc:
-        log.info("inbox refused %s: %s", request.headers.get("signature", "")[:80], exc)
-        return JSONResponse({"error": str(exc)}, status_code=exc.status)
+@dataclass(frozen=True)
+class Receiver:
+    """What receiving needs from the running process: settings, the pool and its caches."""
+
+    settings: Settings
+    pool: asyncpg.Pool
+    keys: KeyCache
+    blocks: BlockList
 
 
-async def _receive(request: Request) -> Response:
-    settings: Settings = request.app.state.settings
-    keys: KeyCache = request.app.state.keys
-    pool = request.app.state.pool
-    body = await read_body(request, settings.max_body_bytes)
+async def receive(
+    receiver: Receiver, method: str, target: str, headers: Mapping[str, str], body: bytes
+) -> None:
+    """Check a POSTed activity and store it once; raises `Rejected` with the answer's status.
+
+    `target` is the path with its query, as signed; the body has been read within its cap."""
+    settings, keys, pool = receiver.settings, receiver.keys, receiver.pool
     activity = parse_activity(body)
     actor = activity.actor
     actor_host = host_of(actor).rsplit(":", 1)[0]
-    blocks: BlockList = request.app.state.blocks
-    if await blocks.blocks(pool, actor_host):
+    if await receiver.blocks.blocks(pool, actor_host):
         raise Rejected(403, f"{actor_host} is blocked by this instance")
-    key_id = parse_signature_key_id(request.headers)
+    key_id = parse_signature_key_id(headers)
     if key_id is None:
         raise Rejected(401, "the request is not signed (HTTP Signatures required)")
     if _is_self_delete(activity) and await keys.stored(key_id) is None:
         # An account we never knew deleted itself; its key is gone, nothing to remove.
-        return JSONResponse({"status": "accepted"}, status_code=202)
-    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return
     try:
         verified = await verify_request(
-            request.method, target, request.headers, body, keys, scheme=settings.scheme
+            method, target, headers, body, keys, scheme=settings.scheme
         )
     except SignatureError as exc:
         reason = _REASONS.get(type(exc), "invalid signature")
@@ -100,5 +103,3 @@ async def _receive(request: Request) -> Response:
             conn, activity_iri=activity.id, actor_iri=actor, type_=activity.type,
             raw=activity.raw, sender_host=host_of(actor), rfc9421=verified.scheme == "rfc9421",
         )
-    return JSONResponse({"status": "accepted"}, status_code=202)
-

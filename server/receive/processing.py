@@ -72,6 +72,7 @@ WHERE state = 'accepted' AND followee_iri = ANY($1::text[])
 ACTOR_OUTBOX = "SELECT outbox FROM actors WHERE iri = $1"
 MAX_ATTEMPTS = 5
 BATCH_SIZE = 256
+WRITERS = 2
 
 # Failures of PostgreSQL itself, not of the activity: the worker backs off and reconnects,
 # and the activity is claimed again when its lease ends.
@@ -224,15 +225,89 @@ async def process_inbox_batch(
 
     Raises only when PostgreSQL itself fails (`DATABASE_GONE`); any other failure is the
     activity's, recorded on its row. `fetcher` defaults to the signed, bounded fetch."""
-    async with ctx.pool.acquire() as conn:
-        claimed = await inbox_log.claim(conn, limit, MAX_ATTEMPTS)
-        if not claimed:
-            return 0
-        by_actor: dict[str, list[asyncpg.Record]] = {}
-        for row in claimed:
-            by_actor.setdefault(_sender(row), []).append(row)
-        snap = await snapshot(conn, list(by_actor))
+    claimed, writing = await _run_batch(ctx, limit, fetcher, None)
+    if writing is not None:
+        await writing
+    return claimed
+
+
+class InboxProcessor:
+    """The worker's inbox step: `process_inbox_batch`, except that a batch's set-wise
+    write is left running while the next batch is claimed and decided (CPU in the worker
+    while PostgreSQL writes). The next batch writes nothing before that write is done, so
+    one actor's activities still apply in order; `close` waits for the last write."""
+
+    def __init__(
+        self, ctx: Context, *, limit: int = BATCH_SIZE, fetcher: Fetcher | None = None,
+        gather_seconds: float = 0.0,
+    ) -> None:
+        self.ctx = ctx
+        self.limit = limit
+        self.fetcher = fetcher
+        self.gather_seconds = gather_seconds
+        """After a small batch, wait this long before the next claim, so activities that
+        trickle in (one NOTIFY each) are processed many at a time, not one by one."""
+        self._writing: asyncio.Task[None] | None = None
+        self._last = 0
+
+    async def step(self) -> int:
+        if self.gather_seconds and 0 < self._last < self.limit // 8:
+            await asyncio.sleep(self.gather_seconds)
+        writing, self._writing = self._writing, None
+        claimed, self._writing = await _run_batch(self.ctx, self.limit, self.fetcher, writing)
+        self._last = claimed
+        return claimed
+
+    async def close(self) -> None:
+        writing, self._writing = self._writing, None
+        if writing is not None:
+            await asyncio.gather(writing, return_exceptions=True)
+
+
+async def _run_batch(
+    ctx: Context, limit: int, fetcher: Fetcher | None, previous: asyncio.Task[None] | None
+) -> tuple[int, asyncio.Task[None] | None]:
+    """Claim and decide a batch, wait for `previous` (the last batch's write), run the
+    one-at-a-time activities; return the count and the set-wise write, still running."""
+    try:
+        async with ctx.pool.acquire() as conn:
+            claimed = await inbox_log.claim(conn, limit, MAX_ATTEMPTS)
+            by_actor: dict[str, list[asyncpg.Record]] = {}
+            for row in claimed:
+                by_actor.setdefault(_sender(row), []).append(row)
+            snap = await snapshot(conn, list(by_actor)) if claimed else None
+    except BaseException:
+        if previous is not None:
+            await asyncio.gather(previous, return_exceptions=True)
+        raise
+    if snap is None:
+        if previous is not None:
+            await previous
+        return 0, None
+    set_wise, one_by_one = _split(by_actor, snap)  # pure, CPU, while `previous` writes
+    if previous is not None:
+        await previous  # raises when PostgreSQL failed under it: the loop backs off
     fetcher = fetcher or SignedFetcher(ctx)
+    writing = (
+        asyncio.create_task(_apply_set_wise(ctx, fetcher, snap, set_wise)) if set_wise else None
+    )
+    outcomes = await asyncio.gather(
+        *(_process_in_order(ctx, fetcher, snap, rows) for rows in one_by_one),
+        return_exceptions=True,
+    )
+    for outcome in outcomes:
+        if isinstance(outcome, BaseException):
+            if writing is not None:
+                await asyncio.gather(writing, return_exceptions=True)
+            raise outcome
+    return len(claimed), writing
+
+
+def _split(
+    by_actor: dict[str, list[asyncpg.Record]], snap: Snapshot
+) -> tuple[list[Decided], list[list[asyncpg.Record]]]:
+    """The rows of actors whose activities all apply set-wise (decided), and the other
+    actors' rows, for one at a time."""
     set_wise: list[Decided] = []
     one_by_one: list[list[asyncpg.Record]] = []
     for rows in by_actor.values():
@@ -241,17 +316,27 @@ async def process_inbox_batch(
             set_wise += [d for d in decided if d is not None]
         else:
             one_by_one.append(rows)
-    jobs = [_process_in_order(ctx, fetcher, snap, rows) for rows in one_by_one]
-    if set_wise:
-        jobs.append(_apply_set_wise(ctx, fetcher, snap, set_wise))
-    outcomes = await asyncio.gather(*jobs, return_exceptions=True)
-    for outcome in outcomes:
-        if isinstance(outcome, BaseException):
-            raise outcome
-    return len(claimed)
+    return set_wise, one_by_one
 
 
 async def _apply_set_wise(
+    ctx: Context, fetcher: Fetcher, snap: Snapshot, batch: list[Decided]
+) -> None:
+    """`batch` split by actor into `WRITERS` parts written side by side, each on its own
+    connection: PostgreSQL spends most of a feed row's cost in one backend (the French
+    `to_tsvector` of the `search` column, about 3/4 of it), so two writers use two cores.
+    An actor's activities stay in one part, in order."""
+    parts: list[list[Decided]] = [[] for _ in range(WRITERS)]
+    actors: dict[str, int] = {}
+    for d in batch:
+        part = actors.setdefault(_sender(d.row), len(actors) % WRITERS)
+        parts[part].append(d)
+    await asyncio.gather(
+        *(_write_set_wise(ctx, fetcher, snap, part) for part in parts if part)
+    )
+
+
+async def _write_set_wise(
     ctx: Context, fetcher: Fetcher, snap: Snapshot, batch: list[Decided]
 ) -> None:
     """Every object of `batch` in one upsert, every row marked in one statement, one commit;

@@ -12,8 +12,8 @@ from federation.actor import actor_document
 from federation.collections import ordered_collection, ordered_collection_page
 from federation.negotiation import wants_activity_json
 from server.actors.profiles import actor_urls, profile_of, text_to_html
-from server.http.i18n import format_day, format_number
-from server.http.responses import N_, ActivityJSONResponse, error_response, render, request_locale
+from server.http.responses import ActivityJSONResponse, error_response, render, request_locale
+from server.i18n import N_, format_day, format_number
 from server.read import listings
 from server.settings import Settings
 from server.store import activities, follows

@@ -16,7 +16,8 @@ from starlette.routing import Route
 from federation.domains import normalise_domain
 from server.accounts import auth
 from server.http.requests import ctx_of, gettext_for
-from server.http.responses import N_, render
+from server.http.responses import render
+from server.i18n import N_
 from server.publish import follows
 from server.settings import Settings
 from server.store import actors as store
@@ -96,6 +97,7 @@ def _login_page(
         request,
         "login.html",
         status_code=status,
+        signed_in=None,  # the page's own token is the form's: no sign-out form above it
         csrf=token,
         error=gettext_for(request, error) if error else None,
         email=email,

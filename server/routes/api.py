@@ -8,7 +8,6 @@ and every change is published exactly like an editor's.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable
 from functools import wraps
 from typing import Any
@@ -18,14 +17,16 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from federation.inbox.strict import UnstorableJSON, loads_strict
 from federation.vocab import utc_timestamp
 from server.accounts import auth
 from server.accounts import tokens as api_tokens
 from server.accounts.tokens import MAX_TOKEN_NAME, create_token
-from server.http.body import Rejected, read_body
-from server.http.i18n import translations
+from server.errors import Rejected
+from server.http.body import read_body
 from server.http.requests import ctx_of
-from server.http.responses import N_, render, request_locale
+from server.http.responses import render, request_locale
+from server.i18n import N_, translations
 from server.publish import objects
 from server.settings import Settings
 from server.store import accounts
@@ -99,7 +100,9 @@ async def read_json(request: Request) -> dict[str, Any]:
     except Rejected as exc:
         raise _error(exc.status, str(exc)) from exc
     try:
-        data = json.loads(body)
+        data = loads_strict(body)
+    except UnstorableJSON as exc:
+        raise ApiError(400, {"errors": [f"body: a value cannot be kept ({exc})"]}) from exc
     except (ValueError, RecursionError) as exc:
         raise ApiError(400, {"errors": [f"body: not valid JSON ({exc})"]}) from exc
     if not isinstance(data, dict):
@@ -153,10 +156,15 @@ async def get_object(request: Request, account: asyncpg.Record) -> Response:
     return JSONResponse(object_json(row))
 
 
-async def _create(request: Request, kind: str) -> Response:
+def _author(account: asyncpg.Record) -> objects.Author:
+    """For the item's history: the token's account."""
+    return objects.Author(account["id"], account["email"])
+
+
+async def _create(request: Request, kind: str, account: asyncpg.Record) -> Response:
     data = await read_json(request)
     try:
-        row = await objects.create_local(ctx_of(request), kind, data)
+        row = await objects.create_local(ctx_of(request), kind, data, _author(account))
     except objects.InputError as exc:
         raise ApiError(400, {"errors": exc.messages}) from exc
     return _created(row)
@@ -164,19 +172,21 @@ async def _create(request: Request, kind: str) -> Response:
 
 @api
 async def create_initiative(request: Request, account: asyncpg.Record) -> Response:
-    return await _create(request, "initiative")
+    return await _create(request, "initiative", account)
 
 
 @api
 async def create_event(request: Request, account: asyncpg.Record) -> Response:
-    return await _create(request, "event")
+    return await _create(request, "event", account)
 
 
 @api
 async def update_object(request: Request, account: asyncpg.Record) -> Response:
     data = await read_json(request)
     try:
-        row = await objects.update_local(ctx_of(request), request.path_params["id"], data)
+        row = await objects.update_local(
+            ctx_of(request), request.path_params["id"], data, _author(account)
+        )
     except objects.InputError as exc:
         raise ApiError(400, {"errors": exc.messages}) from exc
     except LookupError as exc:
@@ -187,7 +197,7 @@ async def update_object(request: Request, account: asyncpg.Record) -> Response:
 @api
 async def delete_object(request: Request, account: asyncpg.Record) -> Response:
     try:
-        await objects.delete_local(ctx_of(request), request.path_params["id"])
+        await objects.delete_local(ctx_of(request), request.path_params["id"], _author(account))
     except LookupError as exc:
         raise _error(404, "no local initiative or event with this id") from exc
     return Response(status_code=204)

@@ -15,7 +15,7 @@ from typing import Any
 import asyncpg
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from federation.objects import markdown_to_html
@@ -33,11 +33,12 @@ from server.http.forms import (
     input_from_values,
     values_from_input,
 )
-from server.http.pages import editor_context
+from server.http.pages import editor_context, with_own_scripts
 from server.http.requests import ctx_of, gettext_for
-from server.http.responses import N_, error_response, render, request_locale
+from server.http.responses import error_response, render, request_locale
 from server.http.wording import field_label
-from server.publish import media, objects
+from server.i18n import N_
+from server.publish import geocoding, media, objects
 from server.publish.series import FREQUENCIES
 from server.settings import Settings
 from server.store import drafts as drafts_table
@@ -77,7 +78,11 @@ NOTICES = {
 IMAGE_NEEDS_ALT = N_("Describe the image in a few words for people who cannot see it.")
 NO_SUCH_OBJECT = N_("No initiative or event of this territory has that number.")
 NO_SUCH_DRAFT = N_("There is no draft with that number.")
-ACTIONS = ("publish", "draft", "preview")
+ACTIONS = ("publish", "draft", "preview", "locate")
+DRAFT_BOUNDS = ("too_long", "too_many", "too_large", "too_small", "type")
+"""The checks a draft must pass too: sizes, not completeness."""
+ADDRESS_FOUND = N_("Address found: %(label)s. Check the position, then publish.")
+ADDRESS_NOT_FOUND = N_("No address found: check it, or type the coordinates.")
 
 
 def theme_choices(locale: str) -> list[tuple[str, str]]:
@@ -98,6 +103,7 @@ async def _form_page(
     draft_id: int | None = None,
     errors: FormErrors | None = None,
     preview: str | None = None,
+    located: str | None = None,
     status: int = 200,
 ) -> Response:
     locale = request_locale(request)
@@ -139,6 +145,9 @@ async def _form_page(
         current_image=keep if keep.startswith(("https://", "http://")) else None,
         own_image=media.media_name_of(settings, keep) is not None,
         preview=preview,
+        located=located,
+        map_tiles=settings.tile_url,
+        map_attribution=settings.tile_attribution,
         history=history,
         series=series,
         known_places=known_places,
@@ -146,7 +155,7 @@ async def _form_page(
         **await editor_context(request),
     )
     response.headers["Cache-Control"] = "no-store"
-    return response
+    return with_own_scripts(request, response)
 
 
 async def _collect(
@@ -188,11 +197,17 @@ async def _collect(
             data["image"] = media.image_input(settings, image_url, values["image_alt"])
         else:
             errors.add(gettext_for(request, IMAGE_NEEDS_ALT), "image_alt")
-    if action == "publish":
+    if action == "locate":
+        errors = FormErrors()  # only the address matters until the editor publishes
+    if action in ("publish", "draft"):
         try:
             objects.normalise_input(kind, data)
         except objects.InputError as exc:
-            errors.add_issues(exc.issues, lambda m: gettext_for(request, m))
+            # a draft may be incomplete, not unbounded
+            issues = exc.issues if action == "publish" else [
+                issue for issue in exc.issues if issue.code in DRAFT_BOUNDS]
+            errors.add_issues(issues, lambda m: gettext_for(request, m))
+    errors.in_form_order()
     return values, data, errors, action
 
 
@@ -216,6 +231,48 @@ def _preview_html(values: dict[str, Any]) -> str:
     return markdown_to_html(values.get("description") or "")
 
 
+async def _locate(request: Request, values: dict[str, Any], errors: FormErrors) -> str | None:
+    """Without JavaScript, "Find the address" asks the geocoder for the typed address and
+    fills the position; the first answer is the best one."""
+    settings: Settings = request.app.state.settings
+    found = await geocoding.search(
+        ctx_of(request).http, settings.geocoder_url, values.get("place_address") or ""
+    )
+    if not found:
+        errors.add(gettext_for(request, ADDRESS_NOT_FOUND), "place_address")
+        return None
+    best = found[0]
+    values.update(place_address=best.label, latitude=str(best.latitude),
+                  longitude=str(best.longitude))
+    if not values.get("place_name"):
+        values["place_name"] = best.name
+    return gettext_for(request, ADDRESS_FOUND) % {"label": best.label}
+
+
+async def _other_intent(
+    request: Request, kind: str, values: dict[str, Any], errors: FormErrors, action: str,
+    **where: Any,
+) -> Response | None:
+    """The page again for "Preview" and "Find the address" (nothing is saved)."""
+    if action == "preview":
+        return await _form_page(request, kind, values, errors=errors,
+                                preview=_preview_html(values), **where)
+    if action == "locate":
+        located = await _locate(request, values, errors)
+        return await _form_page(request, kind, values, errors=errors, located=located,
+                                status=200 if located else 400, **where)
+    return None
+
+
+@auth.require_editor
+async def geocode(request: Request) -> Response:
+    """The address search behind the place field's suggestions (JSON, for editor.js)."""
+    settings: Settings = request.app.state.settings
+    query = request.query_params.get("q", "")
+    found = await geocoding.search(ctx_of(request).http, settings.geocoder_url, query)
+    return JSONResponse({"results": [address.as_json() for address in found]})
+
+
 @auth.require_editor
 async def edit_home(request: Request) -> Response:
     async with request.app.state.pool.acquire() as conn:
@@ -230,6 +287,12 @@ async def edit_home(request: Request) -> Response:
         notice=gettext_for(request, notice) if notice else None,
         **await editor_context(request),
     )
+
+
+@auth.require_editor
+async def choose_new(request: Request) -> Response:
+    """"Publish": an event, an initiative, or a file."""
+    return render(request, "editor_new.html", **await editor_context(request))
 
 
 def _kind_of(request: Request) -> str | None:
@@ -275,10 +338,9 @@ async def create(request: Request) -> Response:
     if kind is None:
         return error_response(request, 404, N_("Not found."))
     values, data, errors, action = await _collect(request, kind, None)
-    if action == "preview":
-        return await _form_page(request, kind, values, errors=errors,
-                                preview=_preview_html(values))
-    if action == "draft":
+    if (other := await _other_intent(request, kind, values, errors, action)) is not None:
+        return other
+    if action == "draft" and not errors:
         return await _save_draft(request, None, kind, data)
     if not errors and await _publish_new(request, kind, data, errors):
         return RedirectResponse("/edit?done=created", status_code=303)
@@ -310,10 +372,11 @@ async def draft_save(request: Request) -> Response:
     settings: Settings = request.app.state.settings
     previous = media.image_url_of(settings, row["input"])
     values, data, errors, action = await _collect(request, row["kind"], previous)
-    if action == "preview":
-        return await _form_page(request, row["kind"], values, draft_id=row["id"],
-                                errors=errors, preview=_preview_html(values))
-    if action == "draft":
+    other = await _other_intent(request, row["kind"], values, errors, action,
+                                draft_id=row["id"])
+    if other is not None:
+        return other
+    if action == "draft" and not errors:
         return await _save_draft(request, row["id"], row["kind"], data)
     if not errors and await _publish_new(request, row["kind"], data, errors):
         async with request.app.state.pool.acquire() as conn:
@@ -363,10 +426,10 @@ async def update(request: Request) -> Response:
         return error_response(request, 404, NO_SUCH_OBJECT)
     previous = media.image_url_of(request.app.state.settings, row["input"])
     values, data, errors, action = await _collect(request, row["kind"], previous)
-    if action == "preview":
-        return await _form_page(request, row["kind"], values, object_row=row, errors=errors,
-                                preview=_preview_html(values))
-    if action == "draft":  # a published item has no draft: keep its changes as a new one
+    other = await _other_intent(request, row["kind"], values, errors, action, object_row=row)
+    if other is not None:
+        return other
+    if action == "draft" and not errors:  # a published item's changes become a new draft
         return await _save_draft(request, None, row["kind"], data)
     account = await auth.current_account(request)
     assert account is not None
@@ -419,6 +482,8 @@ async def delete(request: Request) -> Response:
 
 routes = [
     Route("/edit", edit_home, methods=["GET"]),
+    Route("/edit/new", choose_new, methods=["GET"]),
+    Route("/edit/geocode", geocode, methods=["GET"]),
     Route("/edit/drafts/{id:int}", draft_form, methods=["GET"]),
     Route("/edit/drafts/{id:int}", draft_save, methods=["POST"]),
     Route("/edit/drafts/{id:int}/delete", draft_delete, methods=["POST"]),

@@ -16,7 +16,8 @@ from server.http.body import closing
 from server.http.forms import text_field
 from server.http.pages import editor_context
 from server.http.requests import gettext_for
-from server.http.responses import N_, error_response, render
+from server.http.responses import error_response, render
+from server.i18n import N_
 from server.settings import Settings
 from server.store import invitations as store
 

@@ -11,7 +11,8 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 from starlette.routing import Route
 
-from server.http.responses import N_, error_response
+from server.http.responses import error_response
+from server.i18n import N_
 from server.publish.media import media_path
 
 

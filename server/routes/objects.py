@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
@@ -16,8 +17,10 @@ from federation.negotiation import wants_activity_json
 from federation.objects.context import context_bytes
 from federation.objects.dates import format_when
 from federation.validation import is_http_url
-from server.http.responses import N_, ActivityJSONResponse, error_response, render, request_locale
-from server.read import listings
+from server.actors.profiles import contact_href
+from server.http.responses import ActivityJSONResponse, error_response, render, request_locale
+from server.i18n import N_
+from server.read import agenda, listings
 from server.settings import Settings
 from server.store import actors as actors_table
 from server.store import objects as objects_table
@@ -70,13 +73,25 @@ def _theme_labels(ids: list[str], locale: str) -> list[str]:
     return labels
 
 
+def organisers_of(row: asyncpg.Record) -> list[str]:
+    """An initiative's organisers: as our editor typed them, or as the peer sent them."""
+    stored = [row["input"] if row["local"] else None, row["document"]]
+    source = next((d.get("organisers") for d in stored
+                   if isinstance(d, dict) and d.get("organisers") is not None), None)
+    names = source if isinstance(source, list) else []
+    return [name.strip()[:200] for name in names if isinstance(name, str) and name.strip()][:20]
+
+
 async def _page(request: Request, row: asyncpg.Record) -> Response:
     locale = request_locale(request)
+    events: list[asyncpg.Record] = []
     async with request.app.state.pool.acquire() as conn:
         initiative = None
         if row["initiative_iri"]:
             initiative = await objects_table.object_by_iri(conn, row["initiative_iri"])
         author = await actors_table.name_and_url(conn, row["actor_iri"])
+        if row["kind"] == "initiative":
+            events = await agenda.of_initiative(conn, row["iri"], datetime.now(UTC))
     structured = json.dumps(schema_org(row), ensure_ascii=False).replace("</", "<\\/")
     return render(
         request,
@@ -91,6 +106,10 @@ async def _page(request: Request, row: asyncpg.Record) -> Response:
             if row["start_time"] else None
         ),
         structured_data=Markup(structured),
+        organisers=organisers_of(row),
+        contact_href=contact_href(row["contact"]),
+        events=[(event, format_when(event["start_time"], event["end_time"], event["timezone"],
+                                    locale)) for event in events],
     )
 
 

@@ -22,7 +22,8 @@ from starlette.staticfiles import StaticFiles
 
 from federation import themes
 from server.accounts.auth import current_account
-from server.http.responses import N_, render, request_locale
+from server.http.responses import render, request_locale
+from server.i18n import N_
 from server.read import agenda, facets, feed, network, subscriptions
 from server.read.filters import BadParameter, query_string
 from server.receive.neighbours import NeighbourCache, suggestions

@@ -18,9 +18,9 @@ from starlette.responses import JSONResponse, Response
 from federation import themes
 from federation.objects.dates import format_when
 from federation.objects.dates import zone as event_zone
-from server.http.i18n import translations
-from server.http.responses import N_, render, request_locale
+from server.http.responses import render, request_locale
 from server.http.security import headers_for
+from server.i18n import N_, translations
 from server.read import feed, highlight, network
 from server.read.filters import BadParameter, ReaderQuery, cursor, query_string
 from server.read.filters import parse as parse_filters

@@ -15,7 +15,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from server.http.responses import N_, error_response, request_locale
+from server.http.responses import error_response, request_locale
+from server.i18n import N_
 from server.read import exports, feed, network, subscriptions
 from server.read.filters import BadParameter, query_string
 from server.routes.reader_views import (

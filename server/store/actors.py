@@ -35,6 +35,10 @@ UPDATE actors SET
     latitude = coalesce($5, latitude),
     longitude = coalesce($6, longitude),
     manually_approves = coalesce($7, manually_approves),
+    icon_path = coalesce($8, icon_path),
+    banner_path = coalesce($9, banner_path),
+    website = nullif(coalesce($10, website), ''),
+    contact = nullif(coalesce($11, contact), ''),
     updated_at = now()
 WHERE id = $1
 RETURNING *
@@ -74,6 +78,11 @@ class TerritoryFields:
     latitude: float | None = None
     longitude: float | None = None
     manually_approves: bool | None = None
+    icon_path: str | None = None
+    banner_path: str | None = None
+    website: str | None = None
+    """"" removes it (as `contact`)."""
+    contact: str | None = None
 
 
 @dataclass(frozen=True)
@@ -153,6 +162,10 @@ async def update_territory(
         fields.latitude,
         fields.longitude,
         fields.manually_approves,
+        fields.icon_path,
+        fields.banner_path,
+        fields.website,
+        fields.contact,
     )
     assert row is not None
     return row

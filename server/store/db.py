@@ -51,10 +51,18 @@ CONNECT_TIMEOUT = 5.0
 instead of waiting a minute on a PostgreSQL that does not answer."""
 
 
+async def keep_session(conn: asyncpg.Connection) -> None:
+    """The pool's reset on release. asyncpg has already rolled back an open transaction;
+    our pooled connections set no session variables, LISTEN on none (the worker listens on
+    a connection of its own) and release their advisory locks themselves, so the default
+    `RESET ALL; UNLISTEN *; …` is skipped: it was a round trip on every release, 10 % of the
+    web process's samples under intake load (bench/README.md, issue 11)."""
+
+
 async def create_pool(dsn: str, *, min_size: int = 1, max_size: int = 10) -> asyncpg.Pool:
     pool = await asyncpg.create_pool(
         dsn, min_size=min_size, max_size=max_size, init=init_connection,
-        timeout=CONNECT_TIMEOUT,
+        timeout=CONNECT_TIMEOUT, reset=keep_session,
     )
     assert pool is not None
     return pool

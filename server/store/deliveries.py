@@ -14,9 +14,13 @@ CLAIM_FANOUT = """
 SELECT id, actor_iri, recipients, to_followers, public FROM activities
 WHERE NOT fanned_out ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED
 """
+# One follower per target inbox (the shared one, else its own), as fan-out keeps only the
+# distinct targets: 10,000 followers on 500 servers are 500 rows, not 10,000.
 FOLLOWER_INBOXES = """
-SELECT a.iri, a.inbox, a.shared_inbox FROM follows f JOIN actors a ON a.iri = f.follower_iri
+SELECT DISTINCT ON (coalesce(a.shared_inbox, a.inbox)) a.iri, a.inbox, a.shared_inbox
+FROM follows f JOIN actors a ON a.iri = f.follower_iri
 WHERE f.followee_iri = $1 AND f.state = 'accepted' AND NOT a.local
+ORDER BY coalesce(a.shared_inbox, a.inbox), a.iri
 """
 RECIPIENT_INBOXES = "SELECT iri, inbox, shared_inbox FROM actors WHERE iri = ANY($1::text[])"
 # Blocked inboxes (decided by the caller) and hosts marked unavailable are written skipped.
@@ -41,12 +45,19 @@ WHERE a.id = d.activity_id AND d.id IN (
     ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED
 )
 RETURNING d.id, d.activity_id, d.inbox, d.host, d.attempts, d.created_at, a.actor_iri,
-          a.iri AS activity_iri, coalesce(d.body, a.raw) AS body, d.body IS NOT NULL AS own_body
+          a.iri AS activity_iri, coalesce(d.body, a.raw)::text AS body,
+          d.body IS NOT NULL AS own_body
 """
 RECORD_DONE = """
 UPDATE deliveries SET state = 'done', last_status = $2, finished_at = now(), locked_until = NULL,
                       last_error = NULL
 WHERE id = $1
+"""
+RECORD_DONE_MANY = """
+UPDATE deliveries AS d SET state = 'done', last_status = u.status, finished_at = now(),
+                           locked_until = NULL, last_error = NULL
+FROM unnest($1::bigint[], $2::int[]) AS u(id, status)
+WHERE d.id = u.id
 """
 RECORD_RETRY = """
 UPDATE deliveries SET next_attempt_at = now() + make_interval(secs => $2), locked_until = NULL,
@@ -70,7 +81,8 @@ async def claim_fanout(conn: asyncpg.Connection, limit: int) -> list[asyncpg.Rec
 
 
 async def follower_inboxes(conn: asyncpg.Connection, actor_iri: str) -> list[asyncpg.Record]:
-    """Columns iri, inbox, shared_inbox of the actor's accepted remote followers."""
+    """Columns iri, inbox, shared_inbox of the actor's accepted remote followers, one per
+    target inbox (`FOLLOWER_INBOXES`)."""
     return list(await conn.fetch(FOLLOWER_INBOXES, actor_iri))
 
 
@@ -96,12 +108,20 @@ async def mark_fanned_out(conn: asyncpg.Connection, activity_id: int) -> None:
 async def claim_due(conn: asyncpg.Connection, limit: int, lease: float) -> list[asyncpg.Record]:
     """Due pending rows, leased for `lease` seconds, `attempts` counting this one. Columns
     id, activity_id, inbox, host, attempts, created_at, actor_iri, activity_iri, body (the
-    row's own, else the activity's) and own_body."""
+    row's own, else the activity's, as JSON text: it is sent as is, never decoded) and
+    own_body."""
     return list(await conn.fetch(CLAIM_DELIVERIES, limit, lease))
 
 
 async def record_done(conn: asyncpg.Connection, delivery_id: int, status: int | None) -> None:
     await conn.execute(RECORD_DONE, delivery_id, status)
+
+
+async def record_done_many(
+    conn: asyncpg.Connection, delivery_ids: list[int], statuses: list[int | None]
+) -> None:
+    """`record_done` for many deliveries in one statement."""
+    await conn.execute(RECORD_DONE_MANY, delivery_ids, statuses)
 
 
 async def record_retry(

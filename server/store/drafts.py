@@ -35,7 +35,7 @@ async def get(conn: asyncpg.Connection, draft_id: int) -> asyncpg.Record | None:
 
 
 async def list_all(conn: asyncpg.Connection, limit: int = 200) -> list[asyncpg.Record]:
-    return await conn.fetch(LIST, limit)
+    return list(await conn.fetch(LIST, limit))
 
 
 async def remove(conn: asyncpg.Connection, draft_id: int) -> None:

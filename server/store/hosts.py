@@ -9,6 +9,10 @@ DELIVERED = """
 INSERT INTO hosts (host, last_success_at) VALUES ($1, now())
 ON CONFLICT (host) DO UPDATE SET failing_since = NULL, unavailable = false, last_success_at = now()
 """
+DELIVERED_MANY = """
+INSERT INTO hosts (host, last_success_at) SELECT unnest($1::text[]), now()
+ON CONFLICT (host) DO UPDATE SET failing_since = NULL, unavailable = false, last_success_at = now()
+"""
 HOST_FAILED = """
 INSERT INTO hosts (host, failing_since) VALUES ($1, now())
 ON CONFLICT (host) DO UPDATE SET
@@ -23,6 +27,12 @@ HOSTS_RFC9421 = "SELECT host FROM hosts WHERE host = ANY($1::text[]) AND accepts
 
 async def host_took_delivery(conn: asyncpg.Connection, host: str) -> None:
     await conn.execute(DELIVERED, host)
+
+
+async def hosts_took_deliveries(conn: asyncpg.Connection, hosts: list[str]) -> None:
+    """`host_took_delivery` for many hosts in one statement; sorted, so two workers lock
+    the rows in the same order."""
+    await conn.execute(DELIVERED_MANY, sorted(set(hosts)))
 
 
 async def host_failed(conn: asyncpg.Connection, host: str, unavailable_after: float) -> bool:

@@ -24,4 +24,4 @@ async def record(
 async def of_object(
     conn: asyncpg.Connection, object_id: int, limit: int = 50
 ) -> list[asyncpg.Record]:
-    return await conn.fetch(OF_OBJECT, object_id, limit)
+    return list(await conn.fetch(OF_OBJECT, object_id, limit))

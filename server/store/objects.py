@@ -36,8 +36,9 @@ WHERE objects.actor_iri = EXCLUDED.actor_iri AND objects.local = EXCLUDED.local
 RETURNING *
 """
 # The same upsert for many rows in one statement: one array per column, `themes` as JSON
-# text (a text[][] would have to be rectangular, and unnest flattens it). Each iri at most once per statement (PostgreSQL refuses
-# to update a row twice in one INSERT); the iris returned are those written.
+# text (a text[][] would have to be rectangular, and unnest flattens it). Each iri at most
+# once per statement (PostgreSQL refuses to update a row twice in one INSERT); the iris
+# returned are those written.
 _CONFLICT = UPSERT_OBJECT[UPSERT_OBJECT.index("ON CONFLICT"):UPSERT_OBJECT.index("RETURNING")]
 UPSERT_OBJECTS = f"""
 INSERT INTO objects (iri, kind, local, actor_iri, url, title, summary, content_html, themes,

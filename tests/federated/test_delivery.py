@@ -15,8 +15,10 @@ from server.actors.territory import set_and_announce
 from server.context import Context, new_http_client
 from server.deliver.deliverer import Deliverer
 from server.deliver.fanout import fan_out_batch
+from server.deliver.poster import AiohttpPoster
 from server.publish import follows
 from server.store import actors as store
+from server.worker import serve
 from tests.conftest import Instance
 from tests.federated.test_follow import BREST, mastodon_follow
 from tests.network import FakeMastodon, Network
@@ -345,3 +347,63 @@ async def test_closing_the_deliverer_leaves_unanswered_deliveries_to_be_sent_aga
     network.add(slow.host, slow.app())
     await brest.run_worker()
     assert len(slow.of_type("Update")) == 1
+
+
+async def test_the_worker_delivers_the_next_activity_while_a_host_still_hangs_on_the_last(
+    brest: Instance, network: Network
+) -> None:
+    """The worker's delivery loop is the rolling pool: a batch's slowest host holds its own
+    slot, not the next deliveries to everyone else (issue 11)."""
+    slow = FakeMastodon(network, host="slow.example")
+    quick = FakeMastodon(network, host="quick.example")
+    for fake in (slow, quick):
+        await followed_by(brest, fake)
+    release = asyncio.Event()
+    network.add(slow.host, hanging_inbox(release))
+    stop = asyncio.Event()
+    worker = asyncio.create_task(serve(brest.ctx, stop))
+    try:
+        await announce(brest, "Brest 2")
+        for _ in range(300):
+            await asyncio.sleep(0.02)
+            if len(quick.of_type("Update")) == 1:
+                break
+        await announce(brest, "Brest 3")
+        for _ in range(300):
+            await asyncio.sleep(0.02)
+            if len(quick.of_type("Update")) == 2:
+                break
+        assert [u["object"]["name"] for u in quick.of_type("Update")] == ["Brest 2", "Brest 3"]
+        assert not release.is_set() and slow.of_type("Update") == []
+    finally:
+        release.set()
+        stop.set()
+        await worker
+
+
+async def test_the_workers_aiohttp_poster_refuses_a_loopback_inbox_for_good_too(
+    brest: Instance, network: Network, local_service: tuple[int, list[object]]
+) -> None:
+    port, accepted = local_service
+    fake = FakeMastodon(network)
+    await followed_by(brest, fake)
+    await brest.sql(
+        "UPDATE actors SET inbox = $1, shared_inbox = NULL WHERE iri = $2",
+        f"https://localhost:{port}/inbox", fake.actor_id,
+    )
+    await announce(brest, "Brest 2")
+    await fan_out_batch(brest.ctx)
+    production = Context(
+        dataclasses.replace(brest.settings, dev=False), brest.ctx.pool, brest.ctx.http,
+        poster=AiohttpPoster(allow_private=False),
+    )
+    try:
+        assert await Deliverer(production).run_batch() == 1
+        assert await Deliverer(production).run_batch() == 0  # not retried
+    finally:
+        assert production.poster is not None
+        await production.poster.aclose()
+    assert accepted == []
+    delivery = await update_delivery(brest)
+    assert delivery["state"] == "failed" and delivery["attempts"] == 1
+    assert "refused" in str(delivery["last_error"])

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from server.receive.processing import process_inbox_batch
+from server.receive.processing import InboxProcessor, process_inbox_batch
 from tests.conftest import Instance
 from tests.federated.test_objects import followed_fake
 from tests.network import FakeMastodon, Network
@@ -124,3 +124,50 @@ async def test_an_actors_create_then_delete_in_one_batch_apply_in_that_order(
     rows = await rows_by_iri(brest)
     assert rows[create["id"]]["result"].startswith("stored event")
     assert rows[delete["id"]]["result"].startswith("removed")
+
+
+async def test_after_a_failed_batch_one_actors_activities_still_apply_in_order(
+    brest: Instance, network: Network
+) -> None:
+    await brest.sql(
+        "CREATE FUNCTION refuse_poison() RETURNS trigger LANGUAGE plpgsql AS $$"
+        " BEGIN IF NEW.title = 'Poison' THEN RAISE EXCEPTION 'poisoned row'; END IF;"
+        " RETURN NEW; END $$"
+    )
+    await brest.sql(
+        "CREATE TRIGGER refuse_poison BEFORE INSERT OR UPDATE ON objects"
+        " FOR EACH ROW EXECUTE FUNCTION refuse_poison()"
+    )
+    fake, poisoner = await followed_fakes(brest, network, 2)
+    sent = [about_event(fake, "Create", 1, "Atelier"),
+            about_event(fake, "Update", 1, "Atelier (reporté)"),
+            about_event(fake, "Update", 1, "Atelier (annulé)")]
+    assert (await poisoner.send(about_event(poisoner, "Create", 1, "Poison"), INBOX)
+            ).status_code == 202
+    for activity in sent:
+        assert (await fake.send(activity, INBOX)).status_code == 202
+
+    assert await process_inbox_batch(brest.ctx) == 4
+    [stored] = await brest.sql("SELECT title FROM objects WHERE NOT local")
+    assert stored["title"] == "Atelier (annulé)"
+
+
+async def test_the_workers_overlapping_batches_keep_one_actors_order(
+    brest: Instance, network: Network
+) -> None:
+    """The worker claims and decides the next batch while the last one writes; the next
+    one writes only after it, so a Create then its Updates in three batches end updated."""
+    [fake] = await followed_fakes(brest, network, 1)
+    sent = [about_event(fake, "Create", 1, "Atelier"),
+            about_event(fake, "Update", 1, "Atelier (reporté)"),
+            about_event(fake, "Update", 1, "Atelier (annulé)")]
+    for activity in sent:
+        assert (await fake.send(activity, INBOX)).status_code == 202
+
+    inbox = InboxProcessor(brest.ctx, limit=1)
+    assert [await inbox.step() for _ in range(4)] == [1, 1, 1, 0]
+    await inbox.close()
+    [stored] = await brest.sql("SELECT title FROM objects WHERE NOT local")
+    assert stored["title"] == "Atelier (annulé)"
+    rows = await rows_by_iri(brest)
+    assert all(rows[a["id"]]["processed_at"] is not None for a in sent)

@@ -361,3 +361,27 @@ async def test_an_unknown_csv_column_stops_the_import(
     assert code == 2
     assert "unknown CSV column(s): colour" in err
     assert await brest.sql("SELECT * FROM objects") == []
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"title": "a\\u0000b", "start": "2026-12-12T19:00:00"}',
+        b'{"title": "\\ud800", "start": "2026-12-12T19:00:00"}',
+        b'{"title": "ok", "start": "2026-12-12T19:00:00", "x": NaN}',
+        b'{"title": "ok", "start": "2026-12-12T19:00:00", "x": 1e400}',
+        b'{"title": "ok", "start": "2026-12-12T19:00:00", "k\\u0000": 1}',
+    ],
+)
+async def test_values_postgresql_cannot_store_get_a_400_not_a_500(
+    brest: Instance, capsys: pytest.CaptureFixture[str], body: bytes
+) -> None:
+    token = await cli_token(brest, capsys)
+    for method, path in (("POST", "/api/v1/events"),):
+        response = await brest.client.request(
+            method, path, content=body,
+            headers={**bearer(token), "Content-Type": "application/json"},
+        )
+        assert response.status_code == 400, response.text
+        assert response.json()["errors"][0].startswith("body:")
+    assert await brest.sql("SELECT * FROM objects") == []

@@ -163,7 +163,7 @@ async def test_an_editor_publishes_an_initiative_and_an_event_with_an_image(
     assert "Publié." in home.text
     assert "La Maison du vélo" in home.text and "Atelier de réparation" in home.text
     assert f'href="/edit/{event["id"]}"' in home.text
-    assert f'action="/edit/{initiative["id"]}/delete"' in home.text
+    assert f'href="/edit/{initiative["id"]}/delete"' in home.text  # asks before deleting
     creates = await brest.sql("SELECT * FROM activities WHERE type = 'Create'")
     assert len(creates) == 2
 
@@ -237,7 +237,7 @@ async def test_a_missing_title_shows_the_message_and_keeps_the_input(brest: Inst
     page = response.text
     assert "Le formulaire n’a pas pu être enregistré" in page
     messages = re.findall(r'<strong class="field-error" id="error-title-1">([^<]*)</strong>', page)
-    assert messages and messages[0].startswith("title:"), page
+    assert messages == ["Saisissez un titre."], page
     assert 'aria-invalid="true"' in page
     assert 'value="Gardé &lt;tel quel&gt;"' in page
     assert 'value="mobilite" checked' in page
@@ -269,7 +269,7 @@ async def test_bad_numbers_and_a_bad_end_are_reported(brest: Instance) -> None:
         },
     )
     assert response.status_code == 400
-    assert "latitude: Saisissez un nombre" in response.text
+    assert "Saisissez un nombre, par exemple 48,39." in response.text
     assert 'value="nord"' in response.text
     response = await post_form(
         brest,
@@ -283,7 +283,8 @@ async def test_bad_numbers_and_a_bad_end_are_reported(brest: Instance) -> None:
         },
     )
     assert response.status_code == 400
-    assert "end:" in response.text
+    assert "La fin est avant le début" in response.text
+    assert "end:" not in response.text  # no internal field names
     assert await brest.sql("SELECT * FROM objects") == []
 
 
@@ -372,7 +373,7 @@ async def test_administrators_edit_too_and_the_page_speaks_english(brest: Instan
     await sign_in_editor(brest, role="admin")
     page = await brest.client.get("/edit?lang=en", headers={"Accept": BROWSER})
     assert page.status_code == 200
-    assert "Initiatives and events" in page.text and "Nothing published yet." in page.text
+    assert "My publications" in page.text and "Nothing published yet." in page.text
     assert 'href="/admin/invitations"' in page.text
     form = await brest.client.get("/edit/events/new", headers={"Accept": BROWSER})
     assert "New event" in form.text and "Time zone" in form.text

@@ -10,7 +10,7 @@ import pytest
 from babel.messages.pofile import read_po
 
 from federation.negotiation import wants_activity_json
-from server.http.i18n import LOCALE_DIR, LOCALES, negotiate
+from server.i18n import LOCALE_DIR, LOCALES, negotiate
 from server.settings import Settings, SettingsError
 
 ROOT = Path(__file__).resolve().parents[2]

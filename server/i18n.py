@@ -18,7 +18,14 @@ from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
 from babel.support import Translations
 
-LOCALE_DIR = Path(__file__).resolve().parents[2] / "web" / "locale"
+
+def N_(message: str) -> str:
+    """Marks a message for extraction; it is translated where it is shown, so any layer
+    may mark its messages without depending on the web layer."""
+    return message
+
+
+LOCALE_DIR = Path(__file__).resolve().parent.parent / "web" / "locale"
 DEFAULT_LOCALE = "fr"
 LOCALES = ("fr", "en")
 
