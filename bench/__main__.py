@@ -21,12 +21,13 @@ from bench import (
     feeds,
     intake,
     processing,
+    reader,
     report,
     startup,
 )
 from bench.common import PartResult
 
-PARTS = ("intake", "processing", "fanout", "clients", "feeds", "memory", "e2e")
+PARTS = ("intake", "processing", "fanout", "clients", "feeds", "memory", "e2e", "reader")
 
 
 def parse(argv: list[str]) -> argparse.Namespace:
@@ -34,7 +35,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
         prog="python -m bench", description="Maillage benchmarks (see bench/README.md).")
     parser.add_argument("parts", nargs="+", choices=("all", "baseline", *PARTS),
                         help="all, or some of: baseline intake processing fanout clients feeds "
-                             "memory e2e")
+                             "memory e2e reader")
     parser.add_argument("--intake-requests", type=int, default=15000,
                         help="pre-signed timed requests in part 1 (default 15000)")
     parser.add_argument("--intake-seconds", type=float, default=40.0,
@@ -49,6 +50,11 @@ def parse(argv: list[str]) -> argparse.Namespace:
                         help="activities published one after the other; the median is kept")
     parser.add_argument("--rebuild-feeds", action="store_true",
                         help="generate part 4's 1,000,000 objects again (kept between runs)")
+    parser.add_argument("--objects", type=int, default=feeds.TOTAL,
+                        help="stored objects for parts 4 and 7 (default 1000000; another "
+                             "size is generated into its own database, kept too)")
+    parser.add_argument("--reader-rounds", type=int, default=200,
+                        help="timed requests per measure in part 7 (default 200)")
     parser.add_argument("--profile", action="store_true",
                         help="also profile: py-spy on the web process (part 1) and worker "
                              "(part 3), pyinstrument in process (part 2); in bench/.data/profiles")
@@ -80,11 +86,15 @@ async def main(args: argparse.Namespace) -> list[PartResult]:
         results.append(await clients.run(base, instances=args.instances,
                                          repeat=args.fanout_rounds))
     if "feeds" in wanted:
-        results.append(await feeds.run(base, rebuild=args.rebuild_feeds))
+        results.append(await feeds.run(base, rebuild=args.rebuild_feeds, total=args.objects))
     if "memory" in wanted:
         results.append(await startup.run(intake_data, base))
     if "e2e" in wanted:
         results.append(await endtoend.run(base, requests=args.processing_count))
+    if "reader" in wanted:
+        results.append(await reader.run(base, rounds=args.reader_rounds,
+                                        rebuild=args.rebuild_feeds and "feeds" not in wanted,
+                                        total=args.objects))
     return results
 
 

@@ -1,10 +1,11 @@
 """Part 4, feed queries at 1,000,000 stored objects.
 
-Synthetic but shaped like the network: 300 territories spread over France, 20 themes (one to
-three per object), half events with start times over three years, publication dates over
-three years, French titles and summaries drawn from a word list. The data is generated in
-PostgreSQL (`generate_series`) into the `bench_feeds` database and kept between runs (it
-takes a few minutes to build); `--rebuild-feeds` makes it again.
+Synthetic but shaped like the network: 300 territories spread over France, the
+application's 12 themes (one to three per object), half events with start times over three
+years, publication dates over three years, French titles and summaries drawn from a word
+list. The data is generated in PostgreSQL (`generate_series`) into the `bench_feeds`
+database and kept between runs (it takes a few minutes to build); `--rebuild-feeds` makes
+it again, `--objects N` a smaller one beside it. Part 7 (`bench/reader.py`) reads the same.
 
 Each page is read with `server.read.feed.page()`, as the application reads it, with varying
 parameters; p50/p99 are client-side (asyncpg, one connection). `EXPLAIN` of each query it
@@ -23,6 +24,7 @@ from typing import Any
 import asyncpg
 
 from bench.common import PartResult, Row, admin_dsn, dsn_for, percentile, say
+from federation import themes
 from server.read.feed import FeedFilter, build, is_selective, page
 from server.store import db
 from server.store.migrate import apply_migrations
@@ -30,7 +32,10 @@ from server.store.migrate import apply_migrations
 DATABASE = "bench_feeds"
 TOTAL = 1_000_000
 TERRITORIES = 300
-THEMES = [f"theme-{n}" for n in range(20)]
+THEMES = [t.id for t in themes.THEMES]
+"""The application's own themes, so the reader's `theme=` (which accepts only those) works on
+the same rows (part 7)."""
+BATCH = 100_000
 START = datetime(2024, 1, 1, tzinfo=UTC)
 SPAN_DAYS = 3 * 365
 TARGET_MS = {"default": 20.0, "theme+territory": 20.0, "upcoming": 20.0, "map": 20.0,
@@ -60,7 +65,7 @@ SELECT 'https://t' || t || '.bench/objects/' || n,
            || w[1 + (n * 17) % nw] || ' du territoire.',
        '<p>' || w[1 + (n * 5) % nw] || ' ' || w[1 + (n * 19) % nw] || ' '
            || w[1 + (n * 23) % nw] || ' ' || w[1 + (n * 31) % nw] || '</p>',
-       (ARRAY(SELECT 'theme-' || (((n / 300) * 31 + k * 7) % 20)
+       (ARRAY(SELECT ($7::text[])[1 + (((n / 300) * 31 + k * 7) % cardinality($7::text[]))]
               FROM generate_series(1, 1 + (n / 7) % 3) k)),
        'Lieu ' || t,
        42.5 + (t % 20) * 0.43 + ((n * 37) % 1000) / 10000.0,
@@ -73,7 +78,7 @@ SELECT 'https://t' || t || '.bench/objects/' || n,
        CASE WHEN n % 2 = 0 THEN 'confirmed' END,
        '{}'::jsonb,
        $2::timestamptz + (n::float / $4) * $3 * interval '1 day'
-FROM generate_series($1::bigint, $1::bigint + 99999) AS n,
+FROM generate_series($1::bigint, $1::bigint + $6 - 1) AS n,
      LATERAL (SELECT n % 300 AS t) AS territory,
      (SELECT $5::text[] AS w, cardinality($5::text[]) AS nw) AS words
 """
@@ -81,16 +86,22 @@ INDEXES = ("objects_feed", "objects_actor", "objects_themes", "objects_upcoming"
            "objects_search")
 
 
-async def _recreate_database() -> None:
+def database_for(total: int) -> str:
+    """`bench_feeds` for the default size; a smaller `--objects` run gets its own database."""
+    return DATABASE if total == TOTAL else f"{DATABASE}_{total}"
+
+
+async def _recreate_database(name: str) -> None:
     admin = await asyncpg.connect(admin_dsn())
     try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
-        await admin.execute(f'CREATE DATABASE "{DATABASE}"')
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.execute(f'CREATE DATABASE "{name}"')
     finally:
         await admin.close()
 
 
 async def _count(dsn: str) -> int:
+    """Rows of a complete generated database (every index, the current themes); else 0."""
     try:
         conn = await db.connect(dsn)
     except asyncpg.InvalidCatalogNameError:
@@ -101,21 +112,26 @@ async def _count(dsn: str) -> int:
         complete = await conn.fetchval(
             "SELECT count(*) FROM pg_indexes WHERE indexname = ANY($1)", list(INDEXES)
         )
+        current = await conn.fetchval(
+            "SELECT themes <@ $1::text[] FROM objects ORDER BY id LIMIT 1", THEMES
+        )
         total = int(await conn.fetchval("SELECT count(*) FROM objects"))
-        return total if complete == len(INDEXES) else 0
+        return total if complete == len(INDEXES) and current else 0
     finally:
         await conn.close()
 
 
-async def _ensure_data(rebuild: bool) -> str:
-    """The generated database, reused when it is complete (all rows, every index)."""
-    dsn = dsn_for(admin_dsn(), DATABASE)
-    if not rebuild and await _count(dsn) == TOTAL:
-        say(f"  reusing {TOTAL:,} objects in {DATABASE}")
+async def ensure_data(rebuild: bool, total: int = TOTAL) -> str:
+    """The generated database, reused when it is complete (all rows, every index); its DSN.
+    Part 7 (the reader through HTTP) reads the same rows."""
+    name = database_for(total)
+    dsn = dsn_for(admin_dsn(), name)
+    if not rebuild and await _count(dsn) == total:
+        say(f"  reusing {total:,} objects in {name}")
         return dsn
-    say(f"  generating {TOTAL:,} objects (kept in {DATABASE} for later runs)…")
+    say(f"  generating {total:,} objects (kept in {name} for later runs)…")
     started = time.perf_counter()
-    await _recreate_database()
+    await _recreate_database(name)
     conn = await db.connect(dsn)
     try:
         await apply_migrations(conn)
@@ -126,10 +142,12 @@ async def _ensure_data(rebuild: bool) -> str:
             )
         ]
         assert len(definitions) == len(INDEXES), "the migrations define the feed indexes"
-        for name in INDEXES:
-            await conn.execute(f"DROP INDEX {name}")
-        for first in range(1, TOTAL + 1, 100_000):
-            await conn.execute(GENERATE, first, START, SPAN_DAYS, TOTAL, WORDS)
+        for index in INDEXES:
+            await conn.execute(f"DROP INDEX {index}")
+        batch = min(BATCH, total)
+        for first in range(1, total + 1, batch):
+            await conn.execute(GENERATE, first, START, SPAN_DAYS, total, WORDS,
+                               min(batch, total + 1 - first), THEMES)
         for definition in definitions:
             await conn.execute(definition)
         await conn.execute("VACUUM ANALYZE objects")
@@ -170,10 +188,10 @@ def _indexes_in(plan: dict[str, Any]) -> tuple[set[str], set[str]]:
 
 
 async def run(baseline: dict[str, float], *, rounds: int = 300,
-              rebuild: bool = False) -> PartResult:
-    say(f"part 4, feed queries at {TOTAL:,} objects ({TERRITORIES} territories, "
+              rebuild: bool = False, total: int = TOTAL) -> PartResult:
+    say(f"part 4, feed queries at {total:,} objects ({TERRITORIES} territories, "
         f"{len(THEMES)} themes, 3 years)")
-    dsn = await _ensure_data(rebuild)
+    dsn = await ensure_data(rebuild, total)
     conn = await db.connect(dsn)
     rng = random.Random(4)
     result = PartResult("feeds")

@@ -36,6 +36,7 @@ from server.routes.invitations import routes as invitation_routes
 from server.routes.media import routes as media_routes
 from server.routes.objects import routes as object_routes
 from server.routes.reader import routes as reader_routes
+from server.routes.subscriptions import routes as subscription_routes
 from server.routes.territory_profile import routes as territory_profile_routes
 from server.runtime import prepare_database
 from server.settings import Settings
@@ -123,6 +124,7 @@ def create_app(
             *api_routes,
             *object_routes,
             *reader_routes,
+            *subscription_routes,
             Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
         ],
         middleware=[

@@ -126,6 +126,7 @@ def cmd_territory_set(settings: Settings, args: argparse.Namespace) -> int:
         latitude=args.lat,
         longitude=args.lon,
         manually_approves=args.manual_approval,
+        relays=args.relay,
     )
 
     async def action(conn: asyncpg.Connection) -> asyncpg.Record:
@@ -316,6 +317,17 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_false",
         help="follow requests are accepted at once (default)",
     )
+    relay = tset.add_mutually_exclusive_group()
+    relay.add_argument(
+        "--relay",
+        dest="relay",
+        action="store_true",
+        default=None,
+        help="announce to our followers what the territories we follow publish (a circle)",
+    )
+    relay.add_argument(
+        "--no-relay", dest="relay", action="store_false", help="do not (a territory's default)"
+    )
     tset.set_defaults(func=cmd_territory_set)
     tsub.add_parser("show", help="print the territory").set_defaults(func=cmd_territory_show)
 
@@ -337,7 +349,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     from server.demo.run import add_parser as add_demo_parser
 
-    add_demo_parser(sub)
+    add_demo_parser(sub, lambda argv: main(argv))  # the demo runs every command through main
     return parser
 
 

@@ -72,6 +72,8 @@ class StoreObject:
 
     object: RemoteObject
     sender: str
+    via: str | None = None
+    """The actor that announced it to us, when that was not its author (shown as "via")."""
 
 
 @dataclass(frozen=True)
@@ -80,6 +82,8 @@ class FetchObject:
 
     object_iri: str
     sender: str
+    via: str | None = None
+    """The actor that announced it, when it came in an `Announce`."""
 
 
 @dataclass(frozen=True)
@@ -96,7 +100,16 @@ class RemoveObject:
     sender: str
 
 
+@dataclass(frozen=True)
+class Relay:
+    """Our territory relays (a circle): announce this activity, received from the territory
+    that published `object_iri`, to our own followers (FEP-1b12, `federation/relay.py`)."""
+
+    activity: dict[str, Any] = field(compare=False)
+    object_iri: str
+
+
 Effect = (
     Ignore | RecordFollower | SendAnswer | RemoveFollower | FollowAnswered | ForgetActor
-    | RefreshActor | StoreObject | FetchObject | RemoveObject | Backfill
+    | RefreshActor | StoreObject | FetchObject | RemoveObject | Backfill | Relay
 )

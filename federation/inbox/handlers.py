@@ -23,6 +23,7 @@ from federation.inbox.effects import (
     Ignore,
     RecordFollower,
     RefreshActor,
+    Relay,
     RemoveFollower,
     RemoveObject,
     SendAnswer,
@@ -46,6 +47,8 @@ class Snapshot:
     local_actors: Mapping[str, LocalActor]
     followed: frozenset[str] = frozenset()
     """Remote actors one of our actors follows (accepted): whose objects we keep."""
+    relaying: str | None = None
+    """Our territory, when it relays what the territories it follows publish (a circle)."""
 
 
 Handler = Callable[[Activity, Snapshot], list[Effect]]
@@ -123,11 +126,24 @@ def _object_effect(
             return [Ignore(f"{kind} objects are not kept (only events and initiatives)")]
         if not announced and speaks_for(actor, object_iri):
             return [keep_object(object_value, actor, activity)]
-    return [FetchObject(object_iri, actor)]
+    return [FetchObject(object_iri, actor, via=actor if announced else None)]
+
+
+def _relayed(effects: list[Effect], activity: Activity, snapshot: Snapshot) -> list[Effect]:
+    """A relaying territory re-shares what a territory it follows sends it directly, once
+    kept (the executor checks the object is stored); never what was itself announced."""
+    object_iri = activity.object_id
+    if snapshot.relaying is None or object_iri is None:
+        return effects
+    if not speaks_for(activity.actor, object_iri):
+        return effects
+    if any(isinstance(effect, Ignore) for effect in effects):
+        return effects
+    return [*effects, Relay(activity.raw, object_iri)]
 
 
 def on_create(activity: Activity, snapshot: Snapshot) -> list[Effect]:
-    return _object_effect(activity.object, activity, snapshot)
+    return _relayed(_object_effect(activity.object, activity, snapshot), activity, snapshot)
 
 
 def on_announce(activity: Activity, snapshot: Snapshot) -> list[Effect]:
@@ -162,7 +178,7 @@ def on_update(activity: Activity, snapshot: Snapshot) -> list[Effect]:
         except BadResponse as exc:
             return [Ignore(f"unusable profile of {actor}: {exc}")]
     if kind in OBJECT_TYPES:
-        return _object_effect(activity.object, activity, snapshot)
+        return _relayed(_object_effect(activity.object, activity, snapshot), activity, snapshot)
     return [Ignore("Update of something other than the sender or its events and initiatives")]
 
 

@@ -80,7 +80,10 @@ async def fetch_object(fetcher: Fetcher, effect: FetchObject) -> Effect:
         return Ignore(f"{effect.object_iri} served an object from another origin")
     if author is None or not speaks_for(object_id, author):
         return Ignore(f"{object_id}: its author is not on its origin")
-    return keep_object(document, author)
+    kept = keep_object(document, author)
+    if isinstance(kept, StoreObject) and effect.via not in (None, author):
+        return StoreObject(kept.object, kept.sender, via=effect.via)
+    return kept
 
 
 def _items(collection: Any) -> list[Any]:

@@ -9,7 +9,7 @@ reach), they start at once and share those pages. Each child is still its own
 log file, exactly what the console script runs.
 
 The demo forks the launcher from itself (`fork()`), so even the launcher starts without
-importing anything; `python -m server.demo.launcher` runs one on stdin/stdout too.
+importing anything, and hands it `server.cli.main` (the demo sits below the command line).
 
 Protocol, one JSON object per line. Requests on stdin:
 `{"id": N, "argv": [...], "env": {...}, "stdout": PATH, "stderr": PATH, "stdin": TEXT|null}`.
@@ -29,10 +29,14 @@ import random
 import select
 import signal
 import sys
+from collections.abc import Callable
 from typing import Any
 
+Entry = Callable[[list[str]], int]
+"""`server.cli.main`, handed in by the command line (the demo sits below it)."""
+
 PRELOAD = (
-    "server.cli", "server.app", "server.worker", "uvicorn", "uvicorn.main",
+    "server.app", "server.worker", "uvicorn", "uvicorn.main",
     "uvicorn.loops.auto", "uvicorn.loops.uvloop", "uvloop", "httptools",
     "uvicorn.protocols.http.auto", "uvicorn.protocols.http.httptools_impl",
     "uvicorn.protocols.http.h11_impl", "uvicorn.protocols.websockets.auto",
@@ -54,7 +58,7 @@ def _redirect(fd: int, path: str | None, flags: int) -> None:
     os.close(target)
 
 
-def _child(request: dict[str, Any]) -> None:
+def _child(request: dict[str, Any], entry: Entry) -> None:
     """In the forked child: become `maillage ARGV`, then leave without running the
     launcher's exit handlers."""
     code = 1
@@ -77,10 +81,8 @@ def _child(request: dict[str, Any]) -> None:
         os.environ.clear()
         os.environ.update(request["env"])
         random.seed()
-        from server.cli import main
-
         try:
-            code = int(main(request["argv"]))
+            code = int(entry(request["argv"]))
         except SystemExit as exc:
             code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except BaseException:
@@ -113,7 +115,7 @@ def _reap() -> None:
         _reply({"exited": pid, "code": os.waitstatus_to_exitcode(status)})
 
 
-def serve() -> None:
+def serve(entry: Entry) -> None:
     _die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the demo decides when things stop
     for name in PRELOAD:
@@ -137,7 +139,7 @@ def serve() -> None:
             request = json.loads(line)
             pid = os.fork()
             if pid == 0:
-                _child(request)
+                _child(request, entry)
             _reply({"id": request["id"], "pid": pid})
     while True:  # stdin closed: the demo is stopping; wait for what is left
         try:
@@ -147,7 +149,7 @@ def serve() -> None:
         _reply({"exited": pid, "code": os.waitstatus_to_exitcode(status)})
 
 
-def fork() -> tuple[int, int, int]:
+def fork(entry: Entry) -> tuple[int, int, int]:
     """Fork the launcher from the calling process, which has already imported most of
     Maillage (the demo runs inside `maillage`): (pid, fd to write requests to, fd to read
     replies from). Call it before any thread or event loop exists."""
@@ -163,13 +165,10 @@ def fork() -> tuple[int, int, int]:
             os.dup2(replies_write, 1)
             for fd in (requests_read, requests_write, replies_read, replies_write):
                 os.close(fd)
-            serve()
+            serve(entry)
         finally:
             os._exit(0)
     os.close(requests_read)
     os.close(replies_write)
     return pid, requests_write, replies_read
 
-
-if __name__ == "__main__":
-    serve()

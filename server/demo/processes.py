@@ -56,9 +56,9 @@ class Children:
         """Listen to the launcher; return once it has imported what its children need."""
         loop = asyncio.get_running_loop()
         self._ready = loop.create_future()
-        self._replies = asyncio.StreamReader()
+        replies = self._replies = asyncio.StreamReader()
         await loop.connect_read_pipe(
-            lambda: asyncio.StreamReaderProtocol(self._replies), os.fdopen(self._replies_fd, "rb")
+            lambda: asyncio.StreamReaderProtocol(replies), os.fdopen(self._replies_fd, "rb")
         )
         self._reader = asyncio.create_task(self._read())
         await asyncio.wait_for(self._ready, 60)
@@ -81,8 +81,9 @@ class Children:
             elif "id" in message:
                 self._forks.pop(int(message["id"])).set_result(int(message["pid"]))
         failure = LauncherError("the launcher stopped")
-        for future in [self._ready, *self._forks.values()]:
-            if future is not None and not future.done():
+        waiting = [self._ready] if self._ready is not None else []
+        for future in [*waiting, *self._forks.values()]:
+            if not future.done():
                 future.set_exception(failure)
 
     async def _fork(self, argv: list[str], env: dict[str, str], stdout: Path,

@@ -20,7 +20,6 @@ import os
 import secrets
 import shutil
 import signal
-import sys
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -28,6 +27,7 @@ from pathlib import Path
 
 import httpx
 
+from server.demo import launcher
 from server.demo import network as net
 from server.demo import state as saved
 from server.demo.cluster import Cluster
@@ -141,7 +141,8 @@ class Demo:
         state = self.states[instance.slug]
         if not state.territory_set:
             args = ["territory", "set", "--slug", instance.slug, "--name", instance.name,
-                    "--summary", instance.summary, "--auto-approval"]
+                    "--summary", instance.summary, "--auto-approval",
+                    "--relay" if instance.circle else "--no-relay"]
             if instance.place:
                 args += ["--place", instance.place]
             if instance.latitude is not None and instance.longitude is not None:
@@ -249,15 +250,14 @@ class Demo:
             state.published.setdefault(row["title"], row["iri"])
         self.save(instance)
 
-    async def follow_and_publish(self, client: httpx.AsyncClient) -> None:
+    async def follow(self, client: httpx.AsyncClient) -> None:
+        """Send the follows and wait until each is accepted: published next, every item
+        then reaches the circle as a `Create`, which the circle relays to its followers
+        (an item the circle only backfilled from an outbox is not news, and is not relayed)."""
         since = time.monotonic()
         await asyncio.gather(
-            *(self.send_follow(i, slug) for i in self.network.instances for slug in i.follows),
-            *(self.publish_items(client, i) for i in self.network.instances),
+            *(self.send_follow(i, slug) for i in self.network.instances for slug in i.follows)
         )
-        total = sum(len(s.published) for s in self.states.values())
-        fresh = f"{self.seeded_now} now" if self.seeded_now else "all earlier"
-        self.step(f"{total} initiatives and events published ({fresh}), follows sent", since)
         expected = {i.slug: len(i.follows) for i in self.network.instances}
         deadline = time.monotonic() + SETTLE_TIMEOUT
         while True:
@@ -272,6 +272,13 @@ class Demo:
                 raise DemoError("the follows were not all accepted in time; see the logs")
             await asyncio.sleep(POLL_SECONDS)
         self.step(f"{sum(expected.values())} follows accepted", since)
+
+    async def publish(self, client: httpx.AsyncClient) -> None:
+        since = time.monotonic()
+        await asyncio.gather(*(self.publish_items(client, i) for i in self.network.instances))
+        total = sum(len(s.published) for s in self.states.values())
+        fresh = f"{self.seeded_now} now" if self.seeded_now else "all earlier"
+        self.step(f"{total} initiatives and events published ({fresh})", since)
 
     def expected_on_circle(self) -> dict[str, net.Instance]:
         """IRI → territory, for every item the territories published."""
@@ -332,7 +339,8 @@ class Demo:
         await asyncio.gather(self.start_database(), self.children.start())
         async with httpx.AsyncClient(timeout=10.0) as client:
             await asyncio.gather(self.prepare_instances(), self.start_instances(client))
-            await self.follow_and_publish(client)
+            await self.follow(client)
+            await self.publish(client)
             settled = await self.wait_circle(client)
             self.summary(settled, self.memory())
             while True:
@@ -375,7 +383,8 @@ async def _main(demo: Demo) -> int:
     return code
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace, entry: launcher.Entry) -> int:
+    """`maillage demo`; `entry` is `server.cli.main`, which runs every command it starts."""
     options = Options(
         data=Path(args.data or Path(os.environ.get("MAILLAGE_DATA", "./data")) / "demo").resolve(),
         base_port=args.base_port,
@@ -384,9 +393,7 @@ def run(args: argparse.Namespace) -> int:
     if options.reset and options.data.exists():
         shutil.rmtree(options.data)
         say(f"--reset: {options.data} removed")
-    from server.demo import launcher
-
-    forked = launcher.fork()  # first: no thread nor event loop may exist yet
+    forked = launcher.fork(entry)  # first: no thread nor event loop may exist yet
     logging.getLogger("httpx").setLevel(logging.WARNING)
     demo = Demo(options, forked)
     try:
@@ -395,7 +402,9 @@ def run(args: argparse.Namespace) -> int:
         demo.cluster.stop()  # already stopped, unless the loop itself failed
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_parser(
+    sub: argparse._SubParsersAction, entry: launcher.Entry  # type: ignore[type-arg]
+) -> None:
     demo = sub.add_parser(
         "demo", help="run a demo network: four territories and a circle on 127.0.0.1"
     )
@@ -404,11 +413,4 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     demo.add_argument("--data", help="folder for the demo's data (default $MAILLAGE_DATA/demo)")
     demo.add_argument("--reset", action="store_true",
                       help="delete the demo's data first and start over")
-    demo.set_defaults(func=lambda settings, args: run(args), needs_settings=False)
-
-
-if __name__ == "__main__":
-    parser = argparse.ArgumentParser(prog="maillage")
-    add_parser(parser.add_subparsers(dest="command", required=True))
-    parsed = parser.parse_args(["demo", *sys.argv[1:]])
-    sys.exit(run(parsed))
+    demo.set_defaults(func=lambda settings, args: run(args, entry), needs_settings=False)

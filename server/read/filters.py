@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 from federation import themes
 from federation.vocab import KINDS, STATUSES
+from server.i18n import N_
 from server.read.feed import FeedFilter
 
 MAX_RADIUS_KM = 500.0
@@ -39,11 +40,6 @@ _HANDLE_RE = re.compile(r"^@?([A-Za-z0-9_.-]{1,64})@([A-Za-z0-9.-]{1,253}(:[0-9]
 _DATE_RE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 _CURSOR_RE = re.compile(r"^(-?[0-9]{1,16})\.([0-9]{1,19})$")
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
-
-
-def N_(message: str) -> str:
-    """Marks a message for extraction (the route translates it)."""
-    return message
 
 
 class BadParameter(ValueError):

@@ -1,4 +1,4 @@
-"""The lists pages show: the newest items on the home and territory pages, a theme's items.
+"""The lists pages show: a territory's own newest items on its page, a theme's items.
 
 Every listing is a feed query (`server.read.feed`: indexed, keyset-paged); this module only
 adds what a page shows beside the row, the name of a remote item's territory, read for the
@@ -34,6 +34,15 @@ async def _with_actor_names(
 async def latest(conn: asyncpg.Connection, limit: int = HOME_SIZE) -> list[dict[str, Any]]:
     """The newest initiatives and events, ours and followed territories'."""
     return await _with_actor_names(conn, await feed.page(conn, feed.FeedFilter(limit=limit)))
+
+
+async def by_territory(
+    conn: asyncpg.Connection, actor_iri: str, limit: int = HOME_SIZE
+) -> list[dict[str, Any]]:
+    """One territory's own initiatives and events, newest first: its page shows these and
+    links to the feed of its network (issue 9)."""
+    rows = await feed.page(conn, feed.FeedFilter(actor=actor_iri, limit=limit))
+    return await _with_actor_names(conn, rows)
 
 
 async def by_theme(

@@ -30,7 +30,7 @@ from typing import Any
 import asyncpg
 
 from federation import activities
-from federation.errors import ForbiddenAddress
+from federation.errors import FetchError, ForbiddenAddress
 from federation.inbox import (
     Backfill,
     Effect,
@@ -43,6 +43,7 @@ from federation.inbox import (
     LocalActor,
     RecordFollower,
     RefreshActor,
+    Relay,
     RemoveFollower,
     RemoveObject,
     SendAnswer,
@@ -57,8 +58,9 @@ from federation.vocab import id_of
 from server.context import Context
 from server.publish.objects import remove_remote, store_remote, store_remotes
 from server.publish.outbox import new_activity_id, publish
+from server.publish.relay import relay, relaying_territory
 from server.receive.remote import fetch_actor, fetch_signed, store_actor
-from server.store import follows, inbox_log
+from server.store import follows, inbox_log, relayed
 
 log = logging.getLogger(__name__)
 
@@ -105,8 +107,10 @@ async def snapshot(conn: asyncpg.Connection, senders: Sequence[str] | None = Non
     else:
         found = await conn.fetch(FOLLOWED_AMONG, list(senders))
         followed = frozenset(r["followee_iri"] for r in found)
+    relaying = await relaying_territory(conn)
     return Snapshot(
-        {r["iri"]: LocalActor(r["iri"], r["manually_approves"]) for r in rows}, followed
+        {r["iri"]: LocalActor(r["iri"], r["manually_approves"]) for r in rows}, followed,
+        relaying=relaying["iri"] if relaying else None,
     )
 
 
@@ -122,6 +126,16 @@ async def _backfill(ctx: Context, fetcher: Fetcher, actor: str) -> list[Effect]:
     return await backfill(fetcher, actor, outbox)
 
 
+async def _know_author(ctx: Context, author: str) -> None:
+    """An object announced by a circle may come from a territory we do not follow: fetch
+    its actor, so that its pages name the author beside the "via". Unreachable, the object
+    is still kept, shown without the author's name."""
+    try:
+        await fetch_actor(ctx, author)
+    except FetchError as exc:
+        log.info("author %s of an announced object not fetched: %s", author, exc)
+
+
 async def _prefetch(ctx: Context, fetcher: Fetcher, effects: list[Effect]) -> list[Effect]:
     """Network work happens before the transaction: fetch followers we do not know yet,
     objects that must come from their origin, and a newly followed territory's outbox."""
@@ -131,6 +145,8 @@ async def _prefetch(ctx: Context, fetcher: Fetcher, effects: list[Effect]) -> li
             await fetch_actor(ctx, effect.follower)
         if isinstance(effect, FetchObject):
             effect = await fetch_object(fetcher, effect)
+            if isinstance(effect, StoreObject) and effect.via is not None:
+                await _know_author(ctx, effect.sender)
         if isinstance(effect, Backfill):
             ready += await _backfill(ctx, fetcher, effect.actor)
             continue
@@ -173,16 +189,21 @@ async def execute(
             case RefreshActor(actor):
                 await store_actor(conn, actor)
                 results.append(f"refreshed {actor.iri}")
-            case StoreObject(parsed, sender):
+            case StoreObject(parsed, sender, via):
                 try:
                     await store_remote(conn, parsed, sender)
                 except PermissionError as exc:
                     results.append(f"ignored: {exc}")
                 else:
-                    results.append(f"stored {parsed.kind} {parsed.id}")
+                    if via is not None:
+                        await relayed.record_via(conn, parsed.id, via)
+                    results.append(f"stored {parsed.kind} {parsed.id}"
+                                   + (f" via {via}" if via else ""))
             case RemoveObject(object_iri, sender):
                 removed = await remove_remote(conn, object_iri, sender)
                 results.append(f"{'removed' if removed else 'nothing to remove:'} {object_iri}")
+            case Relay(received, object_iri):
+                results.append(await relay(conn, ctx.settings.base_url, received, object_iri))
     return results
 
 

@@ -52,7 +52,7 @@ async def _territory_page(request: Request, row: asyncpg.Record) -> Response:
     locale = request_locale(request)
     async with request.app.state.pool.acquire() as conn:
         followers, following = await follows.follow_counts(conn, row["iri"])
-        items = await listings.latest(conn)
+        items = await listings.by_territory(conn, row["iri"])
     lat, lon = row["latitude"], row["longitude"]
     return render(
         request,
@@ -76,6 +76,8 @@ async def home(request: Request) -> Response:
         return render(request, "welcome.html")
     if wants_activity_json(request.headers.get("accept")):
         return RedirectResponse(row["iri"], status_code=303)
+    if row["relays"]:  # a circle's home page is the feed of its network (issue 9)
+        return RedirectResponse("/feed", status_code=303)
     return await _territory_page(request, row)
 
 

@@ -18,12 +18,14 @@ from federation.objects.context import context_bytes
 from federation.objects.dates import format_when
 from federation.validation import is_http_url
 from server.actors.profiles import contact_href
+from server.http.reader_views import with_scripts
 from server.http.responses import ActivityJSONResponse, error_response, render, request_locale
 from server.i18n import N_
 from server.read import agenda, listings
 from server.settings import Settings
 from server.store import actors as actors_table
 from server.store import objects as objects_table
+from server.store import relayed
 
 
 async def context_document(request: Request) -> Response:
@@ -90,14 +92,17 @@ async def _page(request: Request, row: asyncpg.Record) -> Response:
         if row["initiative_iri"]:
             initiative = await objects_table.object_by_iri(conn, row["initiative_iri"])
         author = await actors_table.name_and_url(conn, row["actor_iri"])
+        via = None if row["local"] else await relayed.via_of(conn, row["iri"])
         if row["kind"] == "initiative":
             events = await agenda.of_initiative(conn, row["iri"], datetime.now(UTC))
     structured = json.dumps(schema_org(row), ensure_ascii=False).replace("</", "<\\/")
-    return render(
+    settings: Settings = request.app.state.settings
+    response = render(
         request,
         "object.html",
         obj=row,
         author=author,
+        via=via,
         initiative=initiative,
         content_html=Markup(row["content_html"]),  # sanitised when stored
         theme_labels=_theme_labels(list(row["themes"]), locale),
@@ -110,7 +115,11 @@ async def _page(request: Request, row: asyncpg.Record) -> Response:
         contact_href=contact_href(row["contact"]),
         events=[(event, format_when(event["start_time"], event["end_time"], event["timezone"],
                                     locale)) for event in events],
+        tile_url=settings.tile_url,
+        tile_attribution=settings.tile_attribution,
     )
+    # the place's small map runs the reader's static map script
+    return with_scripts(request, response) if row["latitude"] is not None else response
 
 
 async def object_view(request: Request) -> Response:

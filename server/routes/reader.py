@@ -2,8 +2,8 @@
 
 Every page takes the same filter parameters (`server.read.filters`), works without
 JavaScript (the map page lists what the map shows), links to its `.ics`, Atom, JSON Feed and
-GeoJSON versions (`server.routes.subscriptions`), and answers a bad parameter with a 400 page
-in the reader's language that names it.
+GeoJSON versions (`server.routes.subscriptions`, wired beside these), and answers a bad
+parameter with a 400 page in the reader's language that names it.
 """
 
 from __future__ import annotations
@@ -22,12 +22,7 @@ from starlette.staticfiles import StaticFiles
 
 from federation import themes
 from server.accounts.auth import current_account
-from server.http.responses import render, request_locale
-from server.i18n import N_
-from server.read import agenda, facets, feed, network, subscriptions
-from server.read.filters import BadParameter, query_string
-from server.receive.neighbours import NeighbourCache, suggestions
-from server.routes.reader_views import (
+from server.http.reader_views import (
     bad_parameter,
     form_context,
     geojson_response,
@@ -38,7 +33,11 @@ from server.routes.reader_views import (
     settings_of,
     with_scripts,
 )
-from server.routes.subscriptions import routes as subscription_routes
+from server.http.responses import render, request_locale
+from server.i18n import N_
+from server.read import agenda, facets, feed, network, subscriptions
+from server.read.filters import BadParameter, query_string
+from server.receive.neighbours import NeighbourCache, suggestions
 from server.store import actors as store
 
 PAGE_SIZE = 20
@@ -270,7 +269,6 @@ routes: list[BaseRoute] = [
     Route("/territories", territories_page),
     Route("/territories.geojson", territories_geojson),
     Route("/embed", embed_page),
-    *subscription_routes,
     Mount("/vendor/leaflet", StaticFiles(directory=xstatic.pkg.leaflet.BASE_DIR),
           name="leaflet"),
     Mount("/vendor/markercluster",

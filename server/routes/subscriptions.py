@@ -15,11 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from server.http.responses import error_response, request_locale
-from server.i18n import N_
-from server.read import exports, feed, network, subscriptions
-from server.read.filters import BadParameter, query_string
-from server.routes.reader_views import (
+from server.http.reader_views import (
     Reading,
     bad_parameter,
     gettext_of,
@@ -27,6 +23,10 @@ from server.routes.reader_views import (
     settings_of,
     when_words,
 )
+from server.http.responses import error_response, request_locale
+from server.i18n import N_
+from server.read import exports, feed, network, subscriptions
+from server.read.filters import BadParameter, query_string
 from server.store import actors as store
 
 

@@ -65,6 +65,7 @@ def read_profile(form: FormData) -> tuple[ProfileForm, store.TerritoryFields | N
     summary = form.get("summary")
     values["summary"] = summary.strip() if isinstance(summary, str) else ""
     values["manually_approves"] = bool(form.get("manually_approves"))
+    values["relays"] = bool(form.get("relays"))
     checked = ProfileForm(values)
     if not values["name"]:
         checked.add("name", NAME_NEEDED)
@@ -93,7 +94,7 @@ def read_profile(form: FormData) -> tuple[ProfileForm, store.TerritoryFields | N
         name=values["name"], summary=values["summary"], place_name=values["place_name"],
         latitude=numbers["latitude"], longitude=numbers["longitude"],
         manually_approves=values["manually_approves"], website=values["website"],
-        contact=values["contact"],
+        contact=values["contact"], relays=values["relays"],
     )
 
 
@@ -106,6 +107,7 @@ def _values_of(row: Any) -> dict[str, Any]:
         "place_name": text(row["place_name"]), "latitude": text(row["latitude"]),
         "longitude": text(row["longitude"]), "website": text(row.get("website")),
         "contact": text(row.get("contact")), "manually_approves": row["manually_approves"],
+        "relays": bool(row.get("relays")),
     }
 
 

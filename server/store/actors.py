@@ -39,6 +39,7 @@ UPDATE actors SET
     banner_path = coalesce($9, banner_path),
     website = nullif(coalesce($10, website), ''),
     contact = nullif(coalesce($11, contact), ''),
+    relays = coalesce($12, relays),
     updated_at = now()
 WHERE id = $1
 RETURNING *
@@ -83,6 +84,8 @@ class TerritoryFields:
     website: str | None = None
     """"" removes it (as `contact`)."""
     contact: str | None = None
+    relays: bool | None = None
+    """Announce to our followers what the territories we follow publish (a circle)."""
 
 
 @dataclass(frozen=True)
@@ -166,6 +169,7 @@ async def update_territory(
         fields.banner_path,
         fields.website,
         fields.contact,
+        fields.relays,
     )
     assert row is not None
     return row

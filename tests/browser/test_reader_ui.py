@@ -86,6 +86,9 @@ def test_a_reader_narrows_maps_and_reads_the_month(
         assert singles + sum(clusters) == 7 and clusters, (singles, clusters)
         expect(page.locator(".map-list a.title")).to_have_count(7)
 
+        page.locator(".map-list a.title", has_text="Atelier vélo").click()
+        expect(page.locator("#map.place .leaflet-marker-icon")).to_have_count(1)
+
         page.goto(f"{base}/agenda/2026-12")
         cell = page.locator('td[data-day="2026-12-31"]')
         expect(cell).to_contain_text("Réveillon solidaire")

@@ -109,3 +109,13 @@ def test_item_page_gives_origin_author_and_picture() -> None:
     )
     assert parse_item_page(8, "<html><h1>Introuvable</h1></html>") is None
     assert item_links('<a href="/items/3">x</a> <a href="/items/12">y</a>') == {3, 12}
+
+
+def test_bench_reads_the_figures_the_demo_prints() -> None:
+    from bench.demo import MEMORY, SETTLED
+
+    settled = SETTLED.match("Network settled 9.4 s after the command (first run).")
+    memory = MEMORY.match("Memory: 74 processes, 2468 MB resident (RSS), 684 MB proportional "
+                          "(PSS).")
+    assert settled and settled.group(1) == "9.4"
+    assert memory and memory.groups() == ("74", "2468", "684")

@@ -171,12 +171,59 @@ def test_demo_settles_with_every_territory_item_on_the_circle_then_ctrl_c_stops_
             assert item.image_url and item.image_url.startswith(f"{territory.base_url}/media/")
     picture = httpx.get(next(iter(shown.values())).image_url or "")
     assert picture.status_code == 200 and picture.headers["content-type"] == "image/png"
+    feed_map_and_agenda_hold_every_item(demo)
 
+    marseille_on_rennes_through_the_circle(demo)
     brest = demo.network.instance("brest")
     email, password = demo.logins()[brest.base_url]
     new_event_reaches_the_circle_within_5_s(demo, brest, email, password)
 
     stop_and_check_nothing_left(demo, signal.SIGINT)
+
+
+def feed_map_and_agenda_hold_every_item(demo: RunningDemo) -> None:
+    """The circle's JSON feed, map data and agenda: every territory's items, each under its
+    territory, with its picture; on the map those with a place, in the agenda the events
+    still to come."""
+    circle = demo.network.circle.base_url
+    feed = httpx.get(f"{circle}/feed.json").json()["items"]
+    by_id = {item["id"]: item for item in feed}
+    features = httpx.get(f"{circle}/feed.geojson").json()["features"]
+    on_map = {(f["properties"]["title"], f["properties"]["territory"]) for f in features}
+    agenda = html.unescape(httpx.get(f"{circle}/agenda").text)
+    for territory in demo.network.territories:
+        for obj in outbox_items(territory):
+            item = by_id[str(obj["id"])]
+            assert item["authors"][0]["url"] == territory.actor_iri
+            assert str(item["image"]).startswith(f"{territory.base_url}/media/")
+            if "latitude" in (obj.get("location") or {}):
+                assert (obj["name"], territory.name) in on_map
+        for data in demo.network.items[territory.slug]:
+            if data["kind"] == "event" and data["day"] >= 0:
+                assert data["title"] in agenda, data["title"]
+
+
+def marseille_on_rennes_through_the_circle(demo: RunningDemo) -> None:
+    """Rennes follows Brest and the circle, not Marseille: Marseille's items reach it as the
+    circle's announces (FEP-1b12), shown with their author and "via" the circle."""
+    import asyncio
+
+    rennes, marseille = demo.network.instance("rennes"), demo.network.instance("marseille")
+    circle = demo.network.circle
+    wanted = len(demo.network.items["marseille"])
+    deadline = time.monotonic() + 15
+    while True:
+        async def read() -> dict[str, ShownItem]:
+            async with httpx.AsyncClient(timeout=10) as client:
+                return await CircleReader(client, rennes.base_url).refresh()
+
+        items = [i for i in asyncio.run(read()).values() if i.author_url == marseille.profile_url]
+        if len(items) == wanted or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert len(items) == wanted
+    page = httpx.get(f"{rennes.base_url}/items/{items[0].id}").text
+    assert f'class="via">via <a href="{circle.profile_url}"' in page
 
 
 def new_event_reaches_the_circle_within_5_s(

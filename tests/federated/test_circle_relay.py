@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from federation.fetch import FetchPolicy, fetch_json
+from server.demo.watch import parse_item_page
 from server.publish import follows
 from server.publish.objects import create_local, update_local
 from tests.conftest import Instance, with_territory
@@ -93,6 +94,12 @@ async def test_event_from_brest_and_through_the_circle_is_kept_once_with_the_cir
     assert announce["raw"]["object"]["actor"] == BREST
     [kept] = await rennes.sql(KEPT, row["iri"])
     assert (kept["actor_iri"], kept["via_iri"]) == (BREST, CIRCLE)
+    [listed] = await rennes.sql("SELECT id FROM objects")
+    page = (await rennes.client.get(f"/items/{listed['id']}",
+                                    headers={"Accept": "text/html"})).text
+    shown = parse_item_page(listed["id"], page)  # Rennes never followed Brest: its name too
+    assert shown is not None and shown.author_url == "http://brest.example/@brest"
+    assert 'class="via">via <a href="http://cercle.example/@cercle"' in page
 
     await follows.follow(rennes.ctx, "@brest@brest.example")  # now directly too
     await settle(brest, circle, rennes)

@@ -113,20 +113,35 @@ async def test_every_strategy_gives_the_same_page(brest: Instance, monkeypatch) 
 
 
 async def test_pages_list_through_the_feed_queries(brest: Instance) -> None:
-    """The home and territory pages show the 20 newest items, a theme page its 50 newest,
-    each remote item with its territory's name (read in one query for the page)."""
+    """A territory's page (and its home page) shows its own 20 newest items and links to
+    the feed of its network (issue 9), even when the network's items are newer; a theme
+    page its 50 newest from the whole network, each remote item with its territory's name
+    (read in one query for the page)."""
     await seed(brest)
     await brest.sql(
         "INSERT INTO actors (iri, local, type, username, domain, name) "
         "VALUES ($1, false, 'Group', 't', 't1.example', 'Territoire Un')",
         "https://t1.example/actors/t",
     )
+    await brest.sql(
+        """
+        INSERT INTO objects (iri, kind, local, actor_iri, title, summary, themes, document,
+                             published)
+        SELECT 'http://brest.example/objects/' || n, 'initiative', true, a.iri,
+               'Brest ' || n, 'Résumé', ARRAY['education'], '{}'::jsonb,
+               $1::timestamptz - n * interval '1 hour'
+        FROM generate_series(1, 25) AS n, actors a WHERE a.role = 'territory'
+        """,
+        T0,
+    )
     html = {"Accept": "text/html"}
     for path in ("/", "/@brest"):
         text = (await brest.client.get(path, headers=html)).text
-        shown = [n for n in range(1, 61) if f">Atelier {n}<" in text or f"partagés {n}<" in text]
-        assert shown == list(range(41, 61)), path
-        assert "Territoire Un" in text
+        own = [n for n in range(1, 26) if f">Brest {n}<" in text]
+        assert own == list(range(1, 21)), path
+        assert ">Atelier " not in text and "Jardins partagés" not in text, path
+        assert 'href="/feed"' in text, path
     theme = (await brest.client.get("/themes/education", headers=html)).text
     assert theme.count('<li class="item') == 45  # every education item: fewer than 50
     assert ">Atelier 59<" in theme and "partagés 60<" not in theme  # 60 is about health
+    assert "Territoire Un" in theme

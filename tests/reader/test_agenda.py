@@ -164,3 +164,41 @@ async def test_the_agenda_and_month_queries_read_through_indexes(brest: Instance
         plan = await brest.sql(f"EXPLAIN {sql}", *args)
         text = "\n".join(r[0] for r in plan)
         assert "Seq Scan" not in text, text
+
+
+async def test_the_language_switch_keeps_the_filters(brest: Instance) -> None:
+    await seed(brest)
+    page = (await brest.client.get("/feed", params=[("theme", "sante"), ("q", "réveillon")])).text
+    assert 'href="?theme=sante&amp;q=r%C3%A9veillon&amp;lang=en" hreflang="en"' in page
+    english = await brest.client.get("/feed?theme=sante&q=r%C3%A9veillon&lang=en")
+    assert titles(html.unescape(english.text)) == ["Réveillon solidaire"]
+    assert "Initiatives and events" in english.text
+
+
+async def test_an_event_page_shows_its_place_on_a_small_map(brest: Instance) -> None:
+    await seed(brest)
+    rows = await brest.sql("SELECT id, title FROM objects WHERE title IN "
+                           "('Atelier vélo', 'Réunion de quartier')")
+    ids = {r["title"]: r["id"] for r in rows}
+    placed = await brest.client.get(f"/items/{ids['Atelier vélo']}")
+    assert 'data-point="48.39,-4.49"' in placed.text
+    assert 'src="/static/map.js"' in placed.text and "<script>" not in placed.text
+    assert "script-src 'self'" in placed.headers["content-security-policy"]
+    nowhere = await brest.client.get(f"/items/{ids['Réunion de quartier']}")
+    assert "data-point" not in nowhere.text
+    assert "script-src 'none'" in nowhere.headers["content-security-policy"]
+
+
+async def test_the_territory_page_links_to_its_own_items_and_its_network(
+    brest: Instance,
+) -> None:
+    page = (await brest.client.get("/@brest")).text
+    assert 'href="/feed?territory=http%3A//brest.example/actors/brest"' in page
+    assert 'href="/agenda"' in page and 'href="/map"' in page
+
+
+async def test_a_circles_home_page_is_its_feed(brest: Instance) -> None:
+    assert (await brest.client.get("/")).status_code == 200  # a territory: its own page
+    await brest.sql("UPDATE actors SET relays = true WHERE role = 'territory'")
+    home = await brest.client.get("/", headers={"Accept": "text/html"})
+    assert home.status_code == 303 and home.headers["location"] == "/feed"

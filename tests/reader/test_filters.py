@@ -211,3 +211,24 @@ async def test_the_older_link_pages_by_keyset_over_everything_once(brest: Instan
         found = re.search(r'rel="next" href="([^"]+)"', page)
         url = html.unescape(found[1]) if found else None
     assert len(seen) == 55 == len(set(seen))
+
+
+async def test_random_parameters_never_make_a_500(brest: Instance) -> None:
+    """Seeded random mixes of valid, broken and hostile values, on every reader route."""
+    import random
+
+    await seed(brest)
+    rng = random.Random(9)
+    names = ["type", "theme", "territory", "q", "from", "to", "near", "radius", "bbox",
+             "status", "past", "after", "lang"]
+    values = ["event", "initiative", "sante", "education", "brest@brest.example", "x@y",
+              "2026-12-31", "2027-13-01", "48.39,-4.49", "-91,0", "10", "500", "501", "0",
+              "-4.6,48.3,-4.3,48.5", "1,1,1,1", "cancelled", "1", "123.45", "'", '"', "%00",
+              "é" * 50, "-", ":*", "<script>", "nan", "1e308", "", " "]
+    paths = ["/feed", "/agenda", "/agenda/2026-12", "/map", "/embed", "/feed.ics",
+             "/feed.atom", "/feed.json", "/feed.geojson"]
+    for _ in range(150):
+        params = [(rng.choice(names), rng.choice(values)) for _ in range(rng.randint(1, 5))]
+        path = rng.choice(paths)
+        response = await brest.client.get(path, params=params)
+        assert response.status_code in (200, 400), (path, params, response.text[:300])

@@ -222,7 +222,14 @@ async def form_context(conn: asyncpg.Connection, request: Request, reading: Read
         "alternates": alternates(request, reading),
         "chips": chips_of(request, reading),
         "home_territory": territory,
+        "lang_href": lang_links(request),
     }
+
+
+def lang_links(request: Request) -> dict[str, str]:
+    """The language switch keeps the page's filters: `?theme=sante&lang=en`."""
+    kept = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"]
+    return {code: query_string([*kept, ("lang", code)]) for code in ("fr", "en")}
 
 
 def later_cursor(rows: list[Any], limit: int, key: str) -> str | None:
