@@ -55,6 +55,8 @@ def parse(argv: list[str]) -> argparse.Namespace:
                              "size is generated into its own database, kept too)")
     parser.add_argument("--reader-rounds", type=int, default=200,
                         help="timed requests per measure in part 7 (default 200)")
+    parser.add_argument("--reader-seconds", type=float, default=30.0,
+                        help="longest timing of one measure in part 7 (default 30)")
     parser.add_argument("--profile", action="store_true",
                         help="also profile: py-spy on the web process (part 1) and worker "
                              "(part 3), pyinstrument in process (part 2); in bench/.data/profiles")
@@ -93,6 +95,7 @@ async def main(args: argparse.Namespace) -> list[PartResult]:
         results.append(await endtoend.run(base, requests=args.processing_count))
     if "reader" in wanted:
         results.append(await reader.run(base, rounds=args.reader_rounds,
+                                        seconds=args.reader_seconds,
                                         rebuild=args.rebuild_feeds and "feeds" not in wanted,
                                         total=args.objects))
     return results

@@ -128,7 +128,7 @@ async def test_pages_list_through_the_feed_queries(brest: Instance) -> None:
         INSERT INTO objects (iri, kind, local, actor_iri, title, summary, themes, document,
                              published)
         SELECT 'http://brest.example/objects/' || n, 'initiative', true, a.iri,
-               'Brest ' || n, 'Résumé', ARRAY['education'], '{}'::jsonb,
+               'Brest ' || n, 'Résumé', ARRAY['sante'], '{}'::jsonb,
                $1::timestamptz - n * interval '1 hour'
         FROM generate_series(1, 25) AS n, actors a WHERE a.role = 'territory'
         """,
