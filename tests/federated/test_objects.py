@@ -91,8 +91,8 @@ async def test_create_update_delete_reach_the_follower(
     assert "5 décembre 2026" in page and "14:00" in page
     assert "Place de l&#39;Estaque" in page
     assert "Réseau des bibliothèques coopératives" in page  # link to its initiative
-    home = await brest.client.get("/")
-    assert "Gratiferia" in home.text
+    network = await brest.client.get("/feed")  # a territory's own page lists only its items
+    assert "Gratiferia" in network.text
 
     await update_local(
         marseille.ctx, event["id"], dict(EVENT, title="Gratiferia (reportée)", status="cancelled")
@@ -109,7 +109,7 @@ async def test_create_update_delete_reach_the_follower(
         event["iri"].removeprefix("http://marseille.example"), headers=AS2
     )
     assert gone.status_code == 410 and gone.json()["type"] == "Tombstone"
-    assert "Gratiferia" not in (await brest.client.get("/")).text
+    assert "Gratiferia" not in (await brest.client.get("/feed")).text
 
 
 async def test_outbox_lists_objects_newest_first(marseille: Instance) -> None:
@@ -251,7 +251,7 @@ async def test_script_in_remote_content_never_reaches_a_page(
     await brest.run_worker()
     [row] = await item_rows(brest)
     page = await page_of(brest, row)
-    home = (await brest.client.get("/")).text
+    home = (await brest.client.get("/feed")).text
     for text in (page, home):
         body = text.split("<main>", 1)[1]
         assert "<script>alert" not in body

@@ -46,7 +46,7 @@ async def test_only_objects_addressed_to_the_public_are_stored_and_listed(
     assert (await fake.send(create, INBOX)).status_code == 202
     await brest.run_worker()
     stored = await brest.sql("SELECT 1 FROM objects WHERE iri = $1", create["object"]["id"])
-    home = (await brest.client.get("/")).text
+    home = (await brest.client.get("/feed")).text  # the public listing of the network
     assert bool(stored) is kept
     assert ("Soirée 1" in home) is kept
     [row] = await brest.sql("SELECT result FROM inbox_log WHERE activity_iri = $1", create["id"])
