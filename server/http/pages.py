@@ -9,12 +9,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel.dates import format_datetime
 from starlette.requests import Request
-from starlette.responses import Response
 
 from federation.vocab import DEFAULT_TIMEZONE
 from server.accounts import auth
 from server.http.responses import request_locale
-from server.http.security import headers_for
 
 
 def local_time(value: datetime, zone: str | None, locale: str) -> str:
@@ -39,12 +37,3 @@ async def editor_context(request: Request) -> dict[str, Any]:
     }
 
 
-def with_own_scripts(request: Request, response: Response) -> Response:
-    """A page that runs our static scripts (the editor's map and address search) and
-    fetches from this origin: the instance's policy with `script-src` and `connect-src`
-    opened to 'self' only. Inline scripts stay refused."""
-    policy = headers_for(request.app.state.settings.dev).for_path(request.url.path)
-    response.headers["Content-Security-Policy"] = policy["Content-Security-Policy"].replace(
-        "script-src 'none'", "script-src 'self'; connect-src 'self'"
-    )
-    return response

@@ -19,7 +19,6 @@ from federation import themes
 from federation.objects.dates import format_when
 from federation.objects.dates import zone as event_zone
 from server.http.responses import render, request_locale
-from server.http.security import headers_for
 from server.i18n import N_, translations
 from server.read import feed, highlight, network
 from server.read.filters import BadParameter, ReaderQuery, cursor, query_string
@@ -47,14 +46,6 @@ class Reading:
         )
 
 
-def with_scripts(request: Request, response: Response) -> Response:
-    """The map pages run our static scripts and fetch our GeoJSON: the instance's policy,
-    with `script-src` and `connect-src` opened to this origin only (no inline script)."""
-    policy = headers_for(settings_of(request).dev).for_path(request.url.path)
-    response.headers["Content-Security-Policy"] = policy["Content-Security-Policy"].replace(
-        "script-src 'none'", "script-src 'self'; connect-src 'self'"
-    )
-    return response
 
 
 def settings_of(request: Request) -> Settings:

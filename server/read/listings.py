@@ -14,7 +14,7 @@ import asyncpg
 from server.read import feed
 
 HOME_SIZE = 20
-"""Items on the home and territory pages."""
+"""Items on a territory's page."""
 THEME_SIZE = 50
 """Items on a theme's page."""
 
@@ -29,11 +29,6 @@ async def _with_actor_names(
     if iris:
         names = {r["iri"]: r["name"] for r in await conn.fetch(ACTOR_NAMES, iris)}
     return [{**dict(row), "actor_name": names.get(row["actor_iri"])} for row in rows]
-
-
-async def latest(conn: asyncpg.Connection, limit: int = HOME_SIZE) -> list[dict[str, Any]]:
-    """The newest initiatives and events, ours and followed territories'."""
-    return await _with_actor_names(conn, await feed.page(conn, feed.FeedFilter(limit=limit)))
 
 
 async def by_territory(

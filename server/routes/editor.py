@@ -33,9 +33,10 @@ from server.http.forms import (
     input_from_values,
     values_from_input,
 )
-from server.http.pages import editor_context, with_own_scripts
+from server.http.pages import editor_context
 from server.http.requests import ctx_of, gettext_for
 from server.http.responses import error_response, render, request_locale
+from server.http.security import with_own_scripts
 from server.http.wording import field_label
 from server.i18n import N_
 from server.publish import geocoding, media, objects

@@ -18,8 +18,8 @@ from federation.objects.context import context_bytes
 from federation.objects.dates import format_when
 from federation.validation import is_http_url
 from server.actors.profiles import contact_href
-from server.http.reader_views import with_scripts
 from server.http.responses import ActivityJSONResponse, error_response, render, request_locale
+from server.http.security import with_own_scripts
 from server.i18n import N_
 from server.read import agenda, listings
 from server.settings import Settings
@@ -119,7 +119,7 @@ async def _page(request: Request, row: asyncpg.Record) -> Response:
         tile_attribution=settings.tile_attribution,
     )
     # the place's small map runs the reader's static map script
-    return with_scripts(request, response) if row["latitude"] is not None else response
+    return with_own_scripts(request, response) if row["latitude"] is not None else response
 
 
 async def object_view(request: Request) -> Response:

@@ -31,9 +31,9 @@ from server.http.reader_views import (
     page_link,
     read_filters,
     settings_of,
-    with_scripts,
 )
 from server.http.responses import render, request_locale
+from server.http.security import with_own_scripts
 from server.i18n import N_
 from server.read import agenda, facets, feed, network, subscriptions
 from server.read.filters import BadParameter, query_string
@@ -172,7 +172,7 @@ async def map_page(request: Request) -> Response:
         rows = await subscriptions.newest(conn, f, MAP_LIST_SIZE, located=True)
         items = await item_views(conn, rows, reading)
         form = await form_context(conn, request, reading)
-    return with_scripts(request, render(
+    return with_own_scripts(request, render(
         request, "map.html", items=items, tile_url=settings.tile_url,
         tile_attribution=settings.tile_attribution, geojson=form["alternates"]["geojson"],
         bbox=",".join(f"{v:g}" for v in reading.query.bbox) if reading.query.bbox else "",
@@ -214,7 +214,7 @@ async def territories_page(request: Request) -> Response:
                for r in linked]
     home = entry(territory, int(own["items"]), own["last_activity"], []) if territory and own \
         else None
-    return with_scripts(request, render(
+    return with_own_scripts(request, render(
         request, "territories.html", entries=entries, home=home,
         admin=admin, suggestions=suggested,
         csrf=account["csrf_token"] if account else None,
