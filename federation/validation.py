@@ -96,6 +96,15 @@ def _validator(which: str) -> Draft202012Validator:
 
 
 @cache
+def input_fields(which: str) -> frozenset[str]:
+    """The fields the `which` schema describes: what the editor's input of that kind may
+    hold. Other fields (another kind's, or unknown) are dropped before checking, so they can
+    neither slip past the schema unchecked nor reach storage."""
+    schema = json.loads((SCHEMAS / _NAMES[which]).read_text("utf-8"))
+    return frozenset(schema.get("properties", {}))
+
+
+@cache
 def _fast_validator(which: str) -> jsonschema_rs.Validator:
     """The same schema compiled once by `jsonschema_rs` (Rust, about 50x faster): it only
     answers "valid or not" for the common, valid case; problems are always described by

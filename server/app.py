@@ -98,7 +98,7 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         resolved = dsn or db.resolve_dsn(settings)
         await prepare_database(settings, resolved)
-        app.state.pool = await db.create_pool(resolved)
+        app.state.pool = await db.create_pool(resolved, server_settings=db.CUSTOM_PLANS)
         http = new_http_client(transport, dev=settings.dev)
         app.state.ctx = Context(settings, app.state.pool, http)
         app.state.keys = KeyCache(app.state.ctx)

@@ -19,7 +19,12 @@ import nh3
 
 from federation import activities
 from federation import objects as vocab
-from federation.validation import Issue, check_event_input, check_initiative_input
+from federation.validation import (
+    Issue,
+    check_event_input,
+    check_initiative_input,
+    input_fields,
+)
 from federation.vocab import AS_CONTEXT, DEFAULT_TIMEZONE, PUBLIC, as_kind, utc_timestamp
 from server.context import Context
 from server.publish.outbox import new_activity_id, publish
@@ -72,7 +77,8 @@ def normalise_input(kind: str, data: dict[str, Any]) -> dict[str, Any]:
     as it will be stored."""
     if kind not in ("event", "initiative"):
         raise InputError([f"kind: must be event or initiative, not {kind!r}"])
-    clean = {k: v for k, v in data.items() if v not in (None, "", [], {})}
+    fields = input_fields(kind)
+    clean = {k: v for k, v in data.items() if k in fields and v not in (None, "", [], {})}
     if kind == "event":
         clean.setdefault("timezone", DEFAULT_TIMEZONE)
         clean.setdefault("status", "confirmed")

@@ -59,10 +59,21 @@ async def keep_session(conn: asyncpg.Connection) -> None:
     web process's samples under intake load (bench/README.md, issue 11)."""
 
 
-async def create_pool(dsn: str, *, min_size: int = 1, max_size: int = 10) -> asyncpg.Pool:
+CUSTOM_PLANS = {"plan_cache_mode": "force_custom_plan"}
+"""Startup settings of the web process's pool. asyncpg prepares and caches each statement
+per connection; from a statement's 6th run PostgreSQL may switch it to a generic plan, which
+cannot see the reader's filter and date values: at 1M objects the `.ics` query went from
+4 ms to 1.6–1.8 s, a theme calendar from 9 to 300 ms (bench part 7). Planning each run costs
+well under a millisecond; the worker's statements are not affected and keep the default."""
+
+
+async def create_pool(
+    dsn: str, *, min_size: int = 1, max_size: int = 10,
+    server_settings: dict[str, str] | None = None,
+) -> asyncpg.Pool:
     pool = await asyncpg.create_pool(
         dsn, min_size=min_size, max_size=max_size, init=init_connection,
-        timeout=CONNECT_TIMEOUT, reset=keep_session,
+        timeout=CONNECT_TIMEOUT, reset=keep_session, server_settings=server_settings,
     )
     assert pool is not None
     return pool

@@ -385,3 +385,34 @@ async def test_values_postgresql_cannot_store_get_a_400_not_a_500(
         assert response.status_code == 400, response.text
         assert response.json()["errors"][0].startswith("body:")
     assert await brest.sql("SELECT * FROM objects") == []
+
+
+async def test_fields_of_the_other_kind_are_ignored_not_stored_or_crashing(
+    brest: Instance, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An initiative with an event's `start` (even one out of range), or an event with an
+    initiative's `contact` of the wrong type: found by schemathesis as 500s."""
+    token = await cli_token(brest, capsys)
+    created = await brest.client.post(
+        "/api/v1/initiatives",
+        json={"title": "Jardin partagé", "start": "0001-01-01T00:00:00Z", "timezone": 5},
+        headers=bearer(token),
+    )
+    assert created.status_code == 201, created.text
+    changed = await brest.client.put(
+        f"/api/v1/objects/{created.json()['id']}",
+        json={"title": "Jardin partagé", "start": "0001-01-01T00:00:00Z", "end": "nope"},
+        headers=bearer(token),
+    )
+    assert changed.status_code == 200, changed.text
+    event = await brest.client.post(
+        "/api/v1/events",
+        json={"title": "Atelier", "start": "2026-12-12T19:00:00", "contact": 5, "stage": 5},
+        headers=bearer(token),
+    )
+    assert event.status_code == 201, event.text
+    rows = await brest.sql("SELECT kind, start_time, contact, stage FROM objects ORDER BY id")
+    assert [(r["kind"], r["contact"], r["stage"]) for r in rows] == [
+        ("initiative", None, None), ("event", None, None)
+    ]
+    assert rows[0]["start_time"] is None

@@ -164,6 +164,7 @@ async def test_the_agenda_and_month_queries_read_through_indexes(brest: Instance
         plan = await brest.sql(f"EXPLAIN {sql}", *args)
         text = "\n".join(r[0] for r in plan)
         assert "Seq Scan" not in text, text
+        assert "objects_running" in text, text
 
 
 async def test_the_language_switch_keeps_the_filters(brest: Instance) -> None:
