@@ -24,7 +24,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import asyncpg
@@ -54,7 +54,8 @@ from federation.inbox import (
     fetch_object,
     parse_activity,
 )
-from federation.vocab import id_of
+from federation.objects import RemoteObject
+from federation.vocab import host_of, id_of
 from server.context import Context
 from server.publish.objects import remove_remote, store_remote, store_remotes
 from server.publish.outbox import new_activity_id, publish
@@ -154,6 +155,14 @@ async def _prefetch(ctx: Context, fetcher: Fetcher, effects: list[Effect]) -> li
     return ready
 
 
+async def _without_blocked_links(ctx: Context, parsed: RemoteObject) -> RemoteObject:
+    """The object as we may show it: an image on a blocked domain is dropped, so no page
+    of ours makes a reader's browser fetch from that domain."""
+    if parsed.image is not None and await ctx.blocks.blocks(ctx.pool, host_of(parsed.image.url)):
+        return replace(parsed, image=None)
+    return parsed
+
+
 async def execute(
     ctx: Context, conn: asyncpg.Connection, effects: list[Effect]
 ) -> list[str]:
@@ -191,7 +200,7 @@ async def execute(
                 results.append(f"refreshed {actor.iri}")
             case StoreObject(parsed, sender, via):
                 try:
-                    await store_remote(conn, parsed, sender)
+                    await store_remote(conn, await _without_blocked_links(ctx, parsed), sender)
                 except PermissionError as exc:
                     results.append(f"ignored: {exc}")
                 else:
@@ -368,7 +377,9 @@ async def _write_set_wise(
     ]
     try:
         async with ctx.pool.acquire() as conn, conn.transaction():
-            stored = await store_remotes(conn, [(e.object, e.sender) for _, e in stores])
+            stored = await store_remotes(
+                conn, [(await _without_blocked_links(ctx, e.object), e.sender) for _, e in stores]
+            )
             outcome = iter(stored)
             results: dict[int, str] = {}
             for d in batch:

@@ -9,6 +9,8 @@ from server.store import actors as store
 from tests.conftest import Instance
 from tests.federated.test_follow import BREST, mastodon_follow
 from tests.federated.test_objects import INITIATIVE, followed_fake
+from tests.federated.test_privacy import gancio_create
+from tests.federated.test_worker_survives import follow_and_accept
 from tests.network import FakeMastodon, Network
 
 INBOX = "http://brest.example/inbox"
@@ -91,3 +93,29 @@ async def test_an_announce_of_an_object_on_a_blocked_domain_is_not_fetched(
     touched = [r for r in network.requests[before:] if r.url.host == "marseille.example"]
     assert touched == []
     assert await brest.sql("SELECT iri FROM objects") == []
+
+
+async def test_an_image_hosted_on_a_blocked_domain_is_not_kept(
+    brest: Instance, network: Network
+) -> None:
+    """Item 8: no image link may touch a blocked domain, even inside an object from an
+    actor we follow on another domain."""
+    fake = FakeMastodon(network, host="demo.gancio.org", username="gancio")
+    await follow_and_accept(brest, fake)
+    await brest.run_worker()
+    await brest.sql("INSERT INTO domain_blocks (domain) VALUES ('tracker.example.')")
+    brest.app.state.blocks.forget()
+    public = ["https://www.w3.org/ns/activitystreams#Public"]
+    for n, host in ((1, "tracker.example"), (2, "demo.gancio.org")):
+        create = gancio_create(fake, n, public, [])
+        create["object"]["attachment"] = [{
+            "type": "Document", "mediaType": "image/jpeg", "name": "affiche",
+            "url": f"https://{host}/media/affiche-{n}.jpg",
+        }]
+        assert (await fake.send(create, INBOX)).status_code == 202
+    await brest.run_worker()
+    rows = await brest.sql("SELECT title, image_url FROM objects ORDER BY title")
+    assert [(r["title"], r["image_url"]) for r in rows] == [
+        ("Soirée 1", None),
+        ("Soirée 2", "https://demo.gancio.org/media/affiche-2.jpg"),
+    ]
