@@ -17,7 +17,7 @@ from starlette.datastructures import FormData
 from federation.validation import Issue
 from federation.vocab import DEFAULT_TIMEZONE
 from federation.vocab import parse_decimal as _number
-from server.http.wording import Gettext, describe
+from server.http.wording import FIELD_OF_PATH, Gettext, describe
 from server.i18n import N_
 from server.importers.values import parse_datetime
 from server.publish.series import FREQUENCIES
@@ -45,22 +45,13 @@ KIND_FIELDS = {
     ),
 }
 REQUIRED = {"initiative": ("title",), "event": ("title", "start")}
+"""Marked as required on the form (the schemas decide)."""
 FORM_ORDER = (
     "title", "summary", "description", "themes", "start", "end", "timezone", "recurrence",
     "occurrences", "place_name", "place_address", "latitude", "longitude", "online_url",
     "image", "image_alt", "website", "contact", "stage", "organisers", "status", "initiative",
 )
 """Where each input sits on the page: the summary of errors follows it."""
-"""Marked as required on the form (the schemas decide)."""
-FIELD_ALIASES = {
-    "place.name": "place_name",
-    "place.address": "place_address",
-    "place.latitude": "latitude",
-    "place.longitude": "longitude",
-    "place": "place_name",
-    "image.url": "image",
-    "image.alt": "image_alt",
-}
 
 
 def text_field(form: FormData, name: str) -> str:
@@ -208,7 +199,7 @@ def input_from_values(
 def _field_of(message: str) -> str:
     field = message.split(":", 1)[0].strip() if ":" in message else ""
     field = re.sub(r"\[\d+\]$", "", field)
-    return FIELD_ALIASES.get(field, field)
+    return FIELD_OF_PATH.get(field, field)
 
 
 class FormErrors:
