@@ -27,11 +27,7 @@ from bench.common import (
     Row,
     clean_env,
     free_port,
-    fresh_database,
-    insert_remote_actors,
     postgres_processes,
-    prepare,
-    remote_keys,
     say,
     spawn,
     start_maillage,
@@ -39,7 +35,7 @@ from bench.common import (
     wait_ok,
     with_children,
 )
-from bench.intake import ACTORS, _read_lines, _remotes
+from bench.intake import ACTORS, _read_lines, senders_database
 
 HOST = "127.0.0.6"
 TARGET_PER_S = 3000
@@ -52,13 +48,9 @@ async def run(baseline: dict[str, float], *, requests: int = 10000, warmup: int 
         "actors, one `maillage serve` and one `maillage worker`, until all are feed rows")
     port = free_port(HOST)
     domain = f"{HOST}:{port}"
-    dsn = await fresh_database("bench_endtoend")
-    await prepare(dsn, f"http://{domain}", domain)
-    pems = remote_keys(ACTORS)
-    remotes = _remotes(pems)
+    dsn, remotes, pems = await senders_database("bench_endtoend", domain)
     conn = await asyncpg.connect(dsn)
     try:
-        await insert_remote_actors(conn, remotes)
         await conn.execute(
             "INSERT INTO follows (follower_iri, followee_iri, state)"
             " SELECT $1, unnest($2::text[]), 'accepted'",

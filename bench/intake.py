@@ -60,6 +60,22 @@ def _remotes(pems: list[str]) -> list[Remote]:
     ]
 
 
+async def senders_database(name: str, domain: str) -> tuple[str, list[Remote], list[str]]:
+    """A fresh migrated database for an instance at `domain` that already knows the
+    `ACTORS` remote senders (their keys stored, so no request waits for a key fetch):
+    its DSN, the senders and their private keys."""
+    dsn = await fresh_database(name)
+    await prepare(dsn, f"http://{domain}", domain)
+    pems = remote_keys(ACTORS)
+    remotes = _remotes(pems)
+    conn = await asyncpg.connect(dsn)
+    try:
+        await insert_remote_actors(conn, remotes)
+    finally:
+        await conn.close()
+    return dsn, remotes, pems
+
+
 class RssSampler(threading.Thread):
     def __init__(self, pid: int, every: float = 0.2) -> None:
         super().__init__(daemon=True)
@@ -104,15 +120,7 @@ async def run(
         "`maillage serve`")
     port = free_port(HOST)
     domain = f"{HOST}:{port}"
-    dsn = await fresh_database("bench_intake")
-    await prepare(dsn, f"http://{domain}", domain)
-    pems = remote_keys(ACTORS)
-    remotes = _remotes(pems)
-    conn = await asyncpg.connect(dsn)
-    try:
-        await insert_remote_actors(conn, remotes)
-    finally:
-        await conn.close()
+    dsn, remotes, pems = await senders_database("bench_intake", domain)
 
     env = clean_env(MAILLAGE_DEV="1", MAILLAGE_DOMAIN=domain, DATABASE_URL=dsn,
                     MAILLAGE_DATA=str(DATA / "serve-intake"))
