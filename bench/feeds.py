@@ -2,7 +2,8 @@
 
 Synthetic but shaped like the network: 300 territories spread over France, the
 application's 12 themes (one to three per object), half events with start times over three
-years, publication dates over three years, French titles and summaries drawn from a word
+years (3 hours long, 1 in 200 three days long; 1 in 100 cancelled, 1 in 100 tentative),
+publication dates over three years, French titles and summaries drawn from a word
 list. The data is generated in PostgreSQL (`generate_series`) into the `bench_feeds`
 database and kept between runs (it takes a few minutes to build); `--rebuild-feeds` makes
 it again, `--objects N` a smaller one beside it. Part 7 (`bench/reader.py`) reads the same.
@@ -73,9 +74,11 @@ SELECT 'https://t' || t || '.bench/objects/' || n,
        CASE WHEN n % 2 = 0
             THEN $2::timestamptz + ((n * 7919) % ($3 * 24)) * interval '1 hour' END,
        CASE WHEN n % 2 = 0
-            THEN $2::timestamptz + ((n * 7919) % ($3 * 24) + 3) * interval '1 hour' END,
+            THEN $2::timestamptz + ((n * 7919) % ($3 * 24)
+                 + CASE WHEN n % 200 = 2 THEN 72 ELSE 3 END) * interval '1 hour' END,
        'Europe/Paris',
-       CASE WHEN n % 2 = 0 THEN 'confirmed' END,
+       CASE WHEN n % 2 = 0 THEN CASE n % 100 WHEN 0 THEN 'cancelled' WHEN 50 THEN 'tentative'
+                                ELSE 'confirmed' END END,
        '{}'::jsonb,
        $2::timestamptz + (n::float / $4) * $3 * interval '1 day'
 FROM generate_series($1::bigint, $1::bigint + $6 - 1) AS n,
@@ -83,7 +86,7 @@ FROM generate_series($1::bigint, $1::bigint + $6 - 1) AS n,
      (SELECT $5::text[] AS w, cardinality($5::text[]) AS nw) AS words
 """
 INDEXES = ("objects_feed", "objects_actor", "objects_themes", "objects_upcoming", "objects_geo",
-           "objects_search")
+           "objects_search", "objects_local_day", "objects_long", "objects_unconfirmed")
 
 
 def database_for(total: int) -> str:

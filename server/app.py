@@ -98,7 +98,8 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         resolved = dsn or db.resolve_dsn(settings)
         await prepare_database(settings, resolved)
-        app.state.pool = await db.create_pool(resolved, server_settings=db.CUSTOM_PLANS)
+        app.state.pool = await db.create_pool(resolved, server_settings={
+            **db.CUSTOM_PLANS, **db.wall_clock_zone(settings.timezone)})
         http = new_http_client(transport, dev=settings.dev)
         app.state.ctx = Context(settings, app.state.pool, http)
         app.state.keys = KeyCache(app.state.ctx)

@@ -33,7 +33,7 @@ log = logging.getLogger("maillage")
 async def _with_connection(
     settings: Settings, action: Callable[[asyncpg.Connection], Awaitable[Any]]
 ) -> Any:
-    conn = await db.connect(db.resolve_dsn(settings))
+    conn = await db.connect(db.resolve_dsn(settings), db.wall_clock_zone(settings.timezone))
     try:
         await apply_migrations(conn)
         await ensure_instance_actor(conn, settings.base_url, settings.domain)
@@ -146,7 +146,8 @@ async def _with_context(settings: Settings, action: Callable[[Context], Awaitabl
 
     dsn = db.resolve_dsn(settings)
     await prepare_database(settings, dsn)
-    pool = await db.create_pool(dsn, min_size=1, max_size=2)
+    pool = await db.create_pool(dsn, min_size=1, max_size=2,
+                                server_settings=db.wall_clock_zone(settings.timezone))
     ctx = Context(settings, pool, new_http_client(dev=settings.dev))
     try:
         return await action(ctx)

@@ -228,7 +228,8 @@ async def run_worker(settings: Settings, *, once: bool = False) -> None:
     await prepare_database(settings, dsn)
     # No floor of open connections: after a PostgreSQL restart the pool reconnects on demand
     # instead of retrying (and logging tracebacks) in the background.
-    pool = await db.create_pool(dsn, min_size=0, max_size=10)
+    pool = await db.create_pool(dsn, min_size=0, max_size=10,
+                                server_settings=db.wall_clock_zone(settings.timezone))
     ctx = Context(settings, pool, new_http_client(dev=settings.dev),
                   poster=AiohttpPoster(allow_private=settings.dev))
     stop = asyncio.Event()

@@ -7,9 +7,11 @@ pages): `samedi 5 décembre 2026, 14:00–17:00 (Europe/Paris)`.
 from __future__ import annotations
 
 import re
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from babel import Locale
 from babel.dates import format_date, format_time
 
 from federation.vocab import utc_timestamp
@@ -24,6 +26,7 @@ def iso(moment: datetime, zone: ZoneInfo | None = None) -> str:
     return moment.astimezone(zone).isoformat(timespec="seconds")
 
 
+@lru_cache(maxsize=512)
 def zone(name: str | None) -> ZoneInfo | None:
     """The IANA zone called `name`, or None for a missing, malformed or unknown name."""
     if not name or not re.fullmatch(r"[A-Za-z0-9_+/-]{1,64}", name) or ".." in name:
@@ -34,6 +37,23 @@ def zone(name: str | None) -> ZoneInfo | None:
         return None
 
 
+@lru_cache(maxsize=32)
+def _locale(name: str) -> Locale:
+    return Locale.parse(name)
+
+
+@lru_cache(maxsize=8192)
+def _day_words(day: date, locale: str) -> str:
+    """Babel parses the locale and the pattern on each call: a map of 5,000 events words the
+    same few hundred days and hours again and again (bench part 7)."""
+    return format_date(day, "full", locale=_locale(locale))
+
+
+@lru_cache(maxsize=4096)
+def _hour_words(moment: time, locale: str) -> str:
+    return format_time(moment, "short", locale=_locale(locale))
+
+
 def format_when(
     start: datetime, end: datetime | None, timezone: str | None, locale: str = "fr"
 ) -> str:
@@ -42,10 +62,10 @@ def format_when(
     first = start.astimezone(tz)
 
     def day(moment: datetime) -> str:
-        return format_date(moment, "full", locale=locale)
+        return _day_words(moment.date(), locale)
 
     def hour(moment: datetime) -> str:
-        return format_time(moment, "short", tzinfo=tz, locale=locale)
+        return _hour_words(moment.time(), locale)
 
     if end is not None and first.time() == time(0, 0) and (
         end.astimezone(tz).time() in (time(23, 59), time(0, 0))

@@ -23,7 +23,15 @@ from server.read import feed
 from server.read.feed import COLUMNS, FeedFilter
 
 MONTH_LIMIT = 2000
-"""Events one month grid reads at most (a busy network's month stays readable)."""
+"""Events a date-range read returns at most (the `.ics` export's own limit is lower)."""
+PER_DAY = 4
+"""Events a month grid's day lists; a busier day links to that day's agenda ("more")."""
+LONG_EVENT = timedelta(hours=12)
+"""An event longer than this (a festival, an exhibition, an all-day event) is listed on
+every local day it covers; a shorter one (an evening that ends after midnight too) on the
+day it starts. The same threshold as the `objects_long` index (migration 0009)."""
+LONG_LIMIT = 500
+"""Long events one month grid reads at most."""
 EARLIEST_OFFSET = timedelta(hours=14)
 LATEST_OFFSET = timedelta(hours=12)
 """UTC offsets span −12 h to +14 h: a local day lies within these margins of its UTC day."""
@@ -133,6 +141,49 @@ async def past(
     return list(await conn.fetch(sql, *args))
 
 
+def build_month(
+    f: FeedFilter, first: date, following: date, per_day: int = PER_DAY,
+) -> tuple[str, list[Any]]:
+    """Events of each local day of [first, following): per day the first `per_day + 1`
+    that start on it (by `start_local`, the event's own wall clock: one index probe per
+    day), and the long events that overlap the span (few, through `objects_long`).
+    A long event may come twice; `month()` keeps it once."""
+    args, arg = _builder()
+    common = " AND ".join(["deleted_at IS NULL", *feed.where_clauses(_base(f), arg)])
+    low, high = utc_span(first, following)
+    day_one, day_end, n = arg(first), arg(following), arg(per_day + 1)
+    sql = (
+        f"SELECT e.* FROM generate_series({day_one}::timestamp, {day_end}::timestamp "
+        f"- interval '1 day', interval '1 day') AS d(day), "
+        f"LATERAL (SELECT {COLUMNS} FROM objects WHERE {common} "
+        f"AND start_local >= d.day AND start_local < d.day + interval '1 day' "
+        f"ORDER BY start_local, id LIMIT {n}) AS e "
+        f"UNION ALL (SELECT {COLUMNS} FROM objects WHERE {common} "
+        f"AND end_time - start_time > interval '{int(LONG_EVENT.total_seconds())} seconds' "
+        f"AND start_time < {arg(high)} AND end_time >= {arg(low)} "
+        f"ORDER BY start_time, id LIMIT {LONG_LIMIT})"
+    )
+    return sql, args
+
+
+def utc_span(first: date, following: date) -> tuple[datetime, datetime]:
+    """The UTC span that holds every local day from `first` to before `following`, in any
+    zone."""
+    return (datetime.combine(first, time(), UTC) - EARLIEST_OFFSET,
+            datetime.combine(following, time(), UTC) + LATEST_OFFSET)
+
+
+async def month(
+    conn: asyncpg.Connection, f: FeedFilter, year: int, month: int, per_day: int = PER_DAY,
+) -> list[asyncpg.Record]:
+    """The month grid's events, each once, by start time."""
+    first = date(year, month, 1)
+    following = date(year + month // 12, month % 12 + 1, 1)
+    sql, args = build_month(f, first, following, per_day)
+    unique = {row["id"]: row for row in await conn.fetch(sql, *args)}
+    return sorted(unique.values(), key=lambda row: (row["start_time"], row["id"]))
+
+
 async def in_range(
     conn: asyncpg.Connection, f: FeedFilter, start: datetime, end: datetime,
     limit: int = MONTH_LIMIT, columns: str = COLUMNS,
@@ -199,17 +250,15 @@ def group_by_day(rows: Sequence[Any], fallback: ZoneInfo) -> list[Day]:
     return days
 
 
-def month_bounds(year: int, month: int) -> tuple[datetime, datetime]:
-    """The UTC span that holds every local day of the month, in any zone."""
-    first = datetime(year, month, 1, tzinfo=UTC)
-    following = datetime(year + month // 12, month % 12 + 1, 1, tzinfo=UTC)
-    return first - EARLIEST_OFFSET, following + LATEST_OFFSET
-
-
 def neighbours(year: int, month: int) -> tuple[tuple[int, int], tuple[int, int]]:
     before = (year - 1, 12) if month == 1 else (year, month - 1)
     after = (year + 1, 1) if month == 12 else (year, month + 1)
     return before, after
+
+
+def is_long(row: Any) -> bool:
+    end: datetime | None = row["end_time"]
+    return end is not None and end - row["start_time"] > LONG_EVENT
 
 
 @dataclass
@@ -217,20 +266,30 @@ class Cell:
     day: date | None
     """None for the blank cells before the first and after the last day."""
     items: list[Any] = field(default_factory=list)
+    more: bool = False
+    """The day has more events than it lists (its own agenda lists them all)."""
 
 
-def month_grid(year: int, month: int, rows: Sequence[Any], fallback: ZoneInfo) -> list[list[Cell]]:
-    """Weeks (Monday first, as in France) of cells, each listing the events on that local
-    day of theirs."""
+def month_grid(
+    year: int, month: int, rows: Sequence[Any], fallback: ZoneInfo, per_day: int = PER_DAY,
+) -> list[list[Cell]]:
+    """Weeks (Monday first, as in France) of cells, each listing up to `per_day` events on
+    that local day of theirs: long events on every day they cover, others on the day they
+    start (rows come sorted by start)."""
     by_day: dict[date, list[Any]] = {}
     for row in rows:
-        for day in local_days(row, fallback):
+        days = local_days(row, fallback) if is_long(row) else [local_start(row, fallback).date()]
+        for day in days:
             if day.year == year and day.month == month:
                 by_day.setdefault(day, []).append(row)
     weeks: list[list[Cell]] = []
     for week in calendar.Calendar(firstweekday=0).monthdatescalendar(year, month):
-        weeks.append([
-            Cell(day, by_day.get(day, [])) if day.month == month else Cell(None)
-            for day in week
-        ])
+        cells = []
+        for day in week:
+            if day.month != month:
+                cells.append(Cell(None))
+                continue
+            items = by_day.get(day, [])
+            cells.append(Cell(day, items[:per_day], more=len(items) > per_day))
+        weeks.append(cells)
     return weeks

@@ -2,9 +2,15 @@
 search shows them.
 
 Each facet is counted for the current filter *less its own dimension* (the theme counts
-ignore the chosen themes, so a reader sees what choosing another would give), and over at
-most `BOUND` of the newest matches: the count is exact below that and marked as a lower bound
-at it, so a facet never reads more than `BOUND` rows however large the network grows.
+ignore the chosen themes, so a reader sees what choosing another would give). Both bounded,
+so that they cost the same however large the network grows (bench part 7):
+
+* in rows: over at most `BOUND` of the first matches in the listing's own order (newest
+  first; by start time with dates): the count is exact below that and marked as a lower
+  bound at it;
+* in time: a statement that has not finished within `BUDGET_MS` (a common two-word search
+  at a million objects reads tens of thousands of matches to find their newest) is cancelled
+  and the page says the counts were not made, rather than keeping the reader waiting.
 """
 
 from __future__ import annotations
@@ -17,7 +23,8 @@ import asyncpg
 from server.read import feed
 from server.read.feed import FeedFilter
 
-BOUND = 10_000
+BOUND = 2_000
+BUDGET_MS = 40
 
 
 @dataclass(frozen=True)
@@ -28,53 +35,82 @@ class Facets:
     """(actor IRI, count), largest first."""
     bounded: bool
     """True when a count reached `BOUND`: the numbers are then lower bounds."""
+    counted: bool = True
+    """False when the counts took longer than `BUDGET_MS` and were given up."""
 
 
-def _sql(f: FeedFilter, select: str, group: str) -> tuple[str, list[Any]]:
+NOT_COUNTED = Facets(0, [], [], bounded=False, counted=False)
+
+
+def build(f: FeedFilter) -> tuple[str, list[Any]]:
+    """The three bounded counts as one statement (pure, for tests and EXPLAIN): one
+    MATERIALIZED set of matches per distinct filter (without a chosen theme or territory,
+    total, themes and territories share one read), each grouped its own way."""
+    plain = replace(f, before=None)
+    wanted = {
+        "total": plain,
+        "themes": replace(plain, theme=None, themes=()),
+        "territories": replace(plain, actor=None),
+    }
     args: list[Any] = []
 
     def arg(value: Any) -> str:
         args.append(value)
         return f"${len(args)}"
 
-    where = " AND ".join(["deleted_at IS NULL", *feed.where_clauses(f, arg)])
-    inner = (
-        f"SELECT {select} FROM objects WHERE {where} "
-        f"ORDER BY published DESC, id DESC LIMIT {arg(BOUND)}"
+    dated = f.starts_after is not None or f.starts_before is not None
+    order = "start_time, id" if dated else "published DESC, id DESC"
+    names: dict[FeedFilter, str] = {}
+    ctes: list[str] = []
+    for variant in wanted.values():
+        if variant in names:
+            continue
+        names[variant] = f"m{len(names)}"
+        where = " AND ".join(["deleted_at IS NULL", *feed.where_clauses(variant, arg)])
+        ctes.append(
+            f"{names[variant]} AS MATERIALIZED (SELECT themes, actor_iri FROM objects "
+            f"WHERE {where} ORDER BY {order} LIMIT {BOUND})"
+        )
+    total, by_theme, by_actor = (names[wanted[k]] for k in ("total", "themes", "territories"))
+    sql = (
+        f"WITH {', '.join(ctes)} "
+        f"SELECT 'total' AS facet, NULL AS key, count(*) AS n FROM {total} "
+        f"UNION ALL (SELECT 'themes', t, count(*) FROM {by_theme}, unnest(themes) AS t "
+        f"GROUP BY t) "
+        f"UNION ALL (SELECT 'territories', actor_iri, count(*) FROM {by_actor} "
+        f"GROUP BY actor_iri)"
     )
-    return group.format(inner=inner), args
+    return sql, args
 
 
-def build(f: FeedFilter) -> dict[str, tuple[str, list[Any]]]:
-    """The three bounded counts' SQL (pure, for tests and EXPLAIN)."""
-    plain = replace(f, before=None)
-    return {
-        "total": _sql(plain, "1", "SELECT count(*) AS n FROM ({inner}) AS matches"),
-        "themes": _sql(
-            replace(plain, theme=None, themes=()), "themes",
-            "SELECT t AS key, count(*) AS n FROM ({inner}) AS matches, unnest(themes) AS t "
-            "GROUP BY t ORDER BY n DESC, t",
-        ),
-        "territories": _sql(
-            replace(plain, actor=None), "actor_iri",
-            "SELECT actor_iri AS key, count(*) AS n FROM ({inner}) AS matches "
-            "GROUP BY actor_iri ORDER BY n DESC, actor_iri",
-        ),
-    }
+def _largest(rows: list[tuple[str, int]]) -> list[tuple[str, int]]:
+    return sorted(rows, key=lambda kv: (-kv[1], kv[0]))
 
 
-async def _fetch(conn: asyncpg.Connection, query: tuple[str, list[Any]]) -> list[Any]:
-    sql, args = query
-    return list(await conn.fetch(sql, *args))
-
-
-async def count(conn: asyncpg.Connection, f: FeedFilter) -> Facets:
-    queries = build(f)
-    total = int((await _fetch(conn, queries["total"]))[0]["n"])
-    theme_counts = [(r["key"], int(r["n"])) for r in await _fetch(conn, queries["themes"])]
-    territory_counts = [
-        (r["key"], int(r["n"])) for r in await _fetch(conn, queries["territories"])
-    ]
+async def count(
+    conn: asyncpg.Connection, f: FeedFilter, budget_ms: int | None = None
+) -> Facets:
+    """The counts, or `NOT_COUNTED` when they cannot be made within `budget_ms` (default
+    `BUDGET_MS`)."""
+    budget_ms = BUDGET_MS if budget_ms is None else budget_ms
+    sql, args = build(f)
+    try:
+        async with conn.transaction(readonly=True):
+            await conn.execute(f"SET LOCAL statement_timeout = {int(budget_ms)}")
+            rows = await conn.fetch(sql, *args)
+    except asyncpg.QueryCanceledError:
+        return NOT_COUNTED
+    total = 0
+    theme_counts: list[tuple[str, int]] = []
+    territory_counts: list[tuple[str, int]] = []
+    for row in rows:
+        if row["facet"] == "total":
+            total = int(row["n"])
+        elif row["facet"] == "themes":
+            theme_counts.append((row["key"], int(row["n"])))
+        else:
+            territory_counts.append((row["key"], int(row["n"])))
+    theme_counts, territory_counts = _largest(theme_counts), _largest(territory_counts)
     bounded = (
         total >= BOUND
         or sum(n for _, n in territory_counts) >= BOUND

@@ -44,6 +44,9 @@ PAGE_SIZE = 20
 AGENDA_SIZE = 30
 EMBED_SIZE = 15
 MAP_LIST_SIZE = 100
+TERRITORY_FACETS = 15
+"""Territories the counts list (the largest; the chosen one too): a circle of 300 would
+make the column longer than the results and cost more to render than they do."""
 _MONTH_RE = re.compile(r"^([0-9]{4})-([0-9]{2})$")
 
 
@@ -58,7 +61,10 @@ async def feed_page(request: Request) -> Response:
         rows = await feed.page(conn, f)
         items = await item_views(conn, rows, reading)
         counts = await facets.count(conn, f)
-        territory_names = await network.names(conn, (iri for iri, _ in counts.territories))
+        chosen = reading.actor["iri"] if reading.actor is not None else None
+        shown = [(iri, n) for i, (iri, n) in enumerate(counts.territories)
+                 if i < TERRITORY_FACETS or iri == chosen]
+        territory_names = await network.names(conn, (iri for iri, _ in shown))
         form = await form_context(conn, request, reading)
     dated = f.starts_after is not None or f.starts_before is not None
     after = later_cursor(rows, PAGE_SIZE, "start_time" if dated else "published")
@@ -72,11 +78,11 @@ async def feed_page(request: Request) -> Response:
         for key, n in counts.themes if themes.by_id(key) is not None
     ]
     territory_facets = []
-    for iri, n in counts.territories:
+    for iri, n in shown:
         actor = territory_names.get(iri)
         territory_facets.append({
             "label": (actor["name"] if actor else None) or iri, "count": n,
-            "chosen": reading.actor is not None and reading.actor["iri"] == iri,
+            "chosen": iri == chosen,
             "href": "/feed" + query_string(
                 [p for p in params if p[0] != "territory"] + [("territory", iri)]),
         })
@@ -87,7 +93,9 @@ async def feed_page(request: Request) -> Response:
     return render(
         request, "feed.html",
         items=items, facets=counts, theme_facets=theme_facets,
-        territory_facets=territory_facets, later=page_link(request, reading, after),
+        territory_facets=territory_facets,
+        territories_left=len(counts.territories) - len(shown),
+        later=page_link(request, reading, after),
         filtered=reading.query.filtered, last_removed=last_removed, **form,
     )
 
@@ -138,12 +146,23 @@ async def month_page(request: Request) -> Response:
             reading = await read_filters(request, conn)
         except BadParameter as exc:
             return bad_parameter(request, exc)
-        start, end = agenda.month_bounds(year, month)
-        f = reading.feed_filter(agenda.MONTH_LIMIT)
-        rows = await agenda.in_range(conn, f, start, end)
-        items = await item_views(conn, rows, reading)
+        rows = await agenda.month(conn, reading.feed_filter(agenda.MONTH_LIMIT), year, month)
+        weeks = agenda.month_grid(year, month, rows, reading.zone)
+        # Only the events the cells list are worded (dates, links, names): a month holds
+        # more than its grid shows.
+        shown = {row["id"]: row for week in weeks for cell in week for row in cell.items}
+        views = {item["id"]: item for item in await item_views(conn, list(shown.values()),
+                                                                reading)}
         form = await form_context(conn, request, reading)
-    weeks = agenda.month_grid(year, month, items, reading.zone)
+    for week in weeks:
+        for cell in week:
+            cell.items = [views[row["id"]] for row in cell.items]
+    day_filters = [(k, v) for k, v in reading.query.params if k not in ("from", "to")]
+    more = {
+        cell.day: "/agenda" + query_string(day_filters, extra=[
+            ("from", cell.day.isoformat()), ("to", cell.day.isoformat())])
+        for week in weeks for cell in week if cell.day is not None and cell.more
+    }
     (py, pm), (ny, nm) = agenda.neighbours(year, month)
     qs = query_string(reading.query.params)
     first = date(year, month, 1)
@@ -151,7 +170,7 @@ async def month_page(request: Request) -> Response:
     weekdays = [format_date(monday.replace(day=1 + i), "EEE", locale=reading.locale)
                 for i in range(7)]
     return render(
-        request, "month.html", weeks=weeks,
+        request, "month.html", weeks=weeks, more=more,
         title=format_date(first, "LLLL y", locale=reading.locale),
         previous=f"/agenda/{py:04d}-{pm:02d}{qs}", next=f"/agenda/{ny:04d}-{nm:02d}{qs}",
         today=now.astimezone(reading.zone).date(), weekdays=weekdays,

@@ -11,6 +11,7 @@ from email.utils import format_datetime, parsedate_to_datetime
 from typing import Any
 
 import asyncpg
+import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
@@ -92,8 +93,9 @@ async def _rows(
     if kind == "ics":
         return await subscriptions.calendar(conn, f, now, columns=columns)
     if kind == "geojson":
-        return await subscriptions.newest(conn, f, subscriptions.MAP_SIZE, located=True,
-                                          columns=columns)
+        return await subscriptions.newest(
+            conn, f, subscriptions.MAP_SIZE, located=True,
+            columns=exports.GEO_COLUMNS if columns == feed.COLUMNS else columns)
     return await subscriptions.newest(conn, f, subscriptions.NEWS_SIZE, columns=columns)
 
 
@@ -115,6 +117,17 @@ async def _export(request: Request, kind: str) -> Response:
             if held:
                 return Response(status_code=304, headers=headers)
         rows = await _rows(conn, kind, f, now)
+        if kind == "geojson":
+            known = await network.names(conn, (row["actor_iri"] for row in rows))
+            territories = {iri: actor["name"] for iri, actor in known.items()}
+            doc = _document(request, reading, kind, title)
+            locale = reading.locale
+            return _conditional(
+                request, rows, "application/geo+json",
+                lambda: orjson.dumps(exports.geojson(
+                    rows, doc, lambda r: when_words(r, locale), territories)),
+                salt,
+            )
         listed = await network.with_names(conn, rows)
     doc = _document(request, reading, kind, title)
     if kind == "ics":
@@ -128,13 +141,7 @@ async def _export(request: Request, kind: str) -> Response:
             request, listed, "application/feed+json",
             lambda: json.dumps(exports.json_feed(listed, doc), ensure_ascii=False), salt,
         )
-    locale = reading.locale
-    return _conditional(
-        request, listed, "application/geo+json",
-        lambda: json.dumps(exports.geojson(listed, doc, lambda r: when_words(r, locale)),
-                           ensure_ascii=False, separators=(",", ":")),
-        salt,
-    )
+    raise AssertionError(f"unknown export {kind}")
 
 
 async def feed_ics(request: Request) -> Response:

@@ -67,6 +67,12 @@ cannot see the reader's filter and date values: at 1M objects the `.ics` query w
 well under a millisecond; the worker's statements are not affected and keep the default."""
 
 
+def wall_clock_zone(zone: str) -> dict[str, str]:
+    """Startup setting naming the instance's zone, which `objects.start_local` falls back to
+    for an event in no zone PostgreSQL knows (migration 0009)."""
+    return {"maillage.timezone": zone}
+
+
 async def create_pool(
     dsn: str, *, min_size: int = 1, max_size: int = 10,
     server_settings: dict[str, str] | None = None,
@@ -79,9 +85,11 @@ async def create_pool(
     return pool
 
 
-async def connect(dsn: str) -> asyncpg.Connection:
+async def connect(
+    dsn: str, server_settings: dict[str, str] | None = None
+) -> asyncpg.Connection:
     """A single connection configured like the pool's."""
-    conn = await asyncpg.connect(dsn)
+    conn = await asyncpg.connect(dsn, server_settings=server_settings)
     await init_connection(conn)
     return conn
 

@@ -81,6 +81,79 @@ def test_month_grid_uses_the_events_zone_not_utc() -> None:
     assert [c.items for c in january[0] if c.day and c.day.day == 1] == [[late]]
 
 
+async def test_a_busy_day_lists_a_few_events_and_links_to_its_agenda(brest: Instance) -> None:
+    """Nine events on 12 March 2027 (Paris): the cell lists four, in order, and links to the
+    day's agenda with the month's filters; a quiet day has no link."""
+    await brest.sql(
+        """INSERT INTO objects (iri, kind, local, actor_iri, title, start_time, timezone,
+                                themes, document)
+           SELECT 'https://quimper.example/objects/m' || n, 'event', false,
+                  'https://quimper.example/actors/quimper', 'Permanence ' || n,
+                  timestamptz '2027-03-12 08:00+01' + n * interval '1 hour',
+                  'Europe/Paris', ARRAY['culture-bibliotheques'], '{}'
+           FROM generate_series(1, 9) AS n"""
+    )
+    month = await brest.client.get("/agenda/2027-03?theme=culture-bibliotheques")
+    page = html.unescape(month.text)
+    cell = re.search(r'data-day="2027-03-12">(.*?)</td>', page, re.S)[1]
+    assert re.findall(r"Permanence \d", cell) == [f"Permanence {n}" for n in (1, 2, 3, 4)]
+    assert 'href="/agenda?theme=culture-bibliotheques&from=2027-03-12&to=2027-03-12"' in cell
+    assert "Autres événements ce jour" in cell
+    quiet = re.search(r'data-day="2027-03-13">(.*?)</td>', page, re.S)[1]
+    assert "Autres" not in quiet
+    day = html.unescape((await brest.client.get(
+        "/agenda?theme=culture-bibliotheques&from=2027-03-12&to=2027-03-12")).text)
+    assert titles(day) == [f"Permanence {n}" for n in range(1, 10)]
+
+
+async def test_a_long_event_shows_on_every_day_it_covers(brest: Instance) -> None:
+    """A festival from 30 April to 2 May (Paris) is on 1 and 2 May in May's grid, though it
+    began in April; an evening from 22:00 to 02:00 stays on the day it starts."""
+    await brest.sql(
+        """INSERT INTO objects (iri, kind, local, actor_iri, title, start_time, end_time,
+                                timezone, document)
+           VALUES ('https://quimper.example/objects/f', 'event', false,
+                   'https://quimper.example/actors/quimper', 'Festival des communs',
+                   '2027-04-30 10:00+02', '2027-05-02 18:00+02', 'Europe/Paris', '{}'),
+                  ('https://quimper.example/objects/b', 'event', false,
+                   'https://quimper.example/actors/quimper', 'Bal du samedi',
+                   '2027-05-08 22:00+02', '2027-05-09 02:00+02', 'Europe/Paris', '{}')"""
+    )
+    page = html.unescape((await brest.client.get("/agenda/2027-05")).text)
+
+    def cell(day: str) -> str:
+        return re.search(rf'data-day="2027-05-{day}">(.*?)</td>', page, re.S)[1]
+
+    assert "Festival des communs" in cell("01") and "Festival des communs" in cell("02")
+    assert "Festival des communs" not in cell("03")
+    assert "Bal du samedi" in cell("08") and "Bal du samedi" not in cell("09")
+
+
+async def test_the_stored_wall_clock_is_the_events_own(brest: Instance) -> None:
+    """`start_local` (the month's per-day index) is the start in the event's zone; a zone
+    PostgreSQL does not know, or none, falls back to the instance's (Europe/Paris), and an
+    Update of the zone moves it."""
+    await brest.sql(
+        """INSERT INTO objects (iri, kind, local, actor_iri, title, start_time, timezone,
+                                document)
+           VALUES ('https://q.example/1', 'event', false, 'https://q.example/a', 'Martinique',
+                   '2026-12-31 23:30+00', 'America/Martinique', '{}'),
+                  ('https://q.example/2', 'event', false, 'https://q.example/a', 'Inconnue',
+                   '2026-12-31 23:30+00', 'Mars/Olympus_Mons', '{}'),
+                  ('https://q.example/3', 'event', false, 'https://q.example/a', 'Sans zone',
+                   '2026-12-31 23:30+00', NULL, '{}')"""
+    )
+    rows = await brest.sql("SELECT title, start_local::text AS local FROM objects "
+                           "WHERE iri LIKE 'https://q.example/%' ORDER BY iri")
+    assert [(r["title"], r["local"]) for r in rows] == [
+        ("Martinique", "2026-12-31 19:30:00"), ("Inconnue", "2027-01-01 00:30:00"),
+        ("Sans zone", "2027-01-01 00:30:00")]
+    await brest.sql("UPDATE objects SET timezone = 'Indian/Reunion' WHERE iri = 'https://q.example/3'")
+    moved = await brest.sql("SELECT start_local::text AS local FROM objects "
+                            "WHERE iri = 'https://q.example/3'")
+    assert moved[0]["local"] == "2027-01-01 03:30:00"
+
+
 async def test_a_bad_month_is_a_400(brest: Instance) -> None:
     for month in ("2026-13", "26-12", "december", "2026-00"):
         response = await brest.client.get(f"/agenda/{month}", headers={"Accept": "text/html"})
@@ -144,7 +217,7 @@ async def test_past_events_keep_the_chosen_dates(brest: Instance) -> None:
 async def test_the_agenda_and_month_queries_read_through_indexes(brest: Instance) -> None:
     """No sequential scan: running events come from `objects_running`, upcoming ones from
     `objects_upcoming`, whatever the table holds."""
-    from server.read.agenda import build_range, build_upcoming
+    from server.read.agenda import build_month, build_range, build_upcoming
     from server.read.feed import FeedFilter
 
     await brest.sql(
@@ -165,6 +238,11 @@ async def test_the_agenda_and_month_queries_read_through_indexes(brest: Instance
         text = "\n".join(r[0] for r in plan)
         assert "Seq Scan" not in text, text
         assert "objects_running" in text, text
+    first = now.date().replace(day=1)
+    sql, args = build_month(FeedFilter(), first, first.replace(year=first.year + 1))
+    text = "\n".join(r[0] for r in await brest.sql(f"EXPLAIN {sql}", *args))
+    assert "Seq Scan on objects" not in text, text
+    assert "objects_local_day" in text and "objects_long" in text, text
 
 
 async def test_the_language_switch_keeps_the_filters(brest: Instance) -> None:
