@@ -265,7 +265,7 @@ def geojson(
         properties: dict[str, Any] = {
             "id": row["id"],
             "title": row["title"],
-            "url": f"{doc.base_url}/items/{row['id']}",
+            "url": item_url(doc.base_url, row),
             "kind": row["kind"],
             "place": place or None,
             "status": row["status"],
