@@ -16,6 +16,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
+from server.store import db
+
 log = logging.getLogger(__name__)
 
 
@@ -50,6 +52,7 @@ class Cluster:
         logging.getLogger("pgserver").setLevel(logging.WARNING)
         _forget_dead_handles(self.folder / HANDLES_FILE)
         self._server = pgserver.get_server(self.folder, cleanup_mode="stop")
+        db.size_embedded(self._server, self.folder)
 
     def dsn(self, database: str) -> str:
         assert self._server is not None, "start() first"

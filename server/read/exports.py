@@ -1,4 +1,6 @@
-"""Subscriptions: feed rows as iCalendar, Atom, JSON Feed 1.1 and GeoJSON. Pure functions.
+"""Subscriptions: feed rows as iCalendar, Atom and JSON Feed 1.1 (GeoJSON is written by
+PostgreSQL: `server.read.subscriptions.GEOJSON`), and the listings' validators. Pure
+functions.
 
 Each takes the rows a listing read (`server.read.feed.COLUMNS`, plus `actor_name`) and what
 a document says about itself (its own URL, the page it mirrors, a title), and returns bytes
@@ -10,9 +12,9 @@ across instances and renames.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -56,15 +58,27 @@ def sequence(row: Any) -> int:
     return max(0, int((changed_at(row) - row["published"]).total_seconds()))
 
 
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def revision_us(moment: datetime) -> int:
+    """Microseconds since 1970: the revision as the ETag writes it (and as
+    `server.read.subscriptions.VALIDATORS` writes it in SQL)."""
+    return (moment - EPOCH) // timedelta(microseconds=1)
+
+
 def validators(rows: Sequence[Any], salt: str) -> tuple[str, datetime | None]:
     """(ETag, Last-Modified) of a listing: the ETag covers each row's id and revision and the
     request's own variant (`salt`: path, filters, language), so a deletion, an edit or a
-    status change gives a new one; Last-Modified is the newest revision."""
-    revisions = [changed_at(row) for row in rows]
-    text = "".join(f"|{row['id']}:{at.timestamp()}:{row['status']}"
-                   for row, at in zip(rows, revisions, strict=True))
+    status change gives a new one; Last-Modified is the newest revision. The same bytes
+    as the SQL of a poll's narrow read (`server.read.subscriptions.validators`), rows taken
+    by id."""
+    revisions = {row["id"]: (changed_at(row), row["status"]) for row in rows}
+    text = "".join(f"|{ident}:{revision_us(at)}:{status or ''}"
+                   for ident, (at, status) in sorted(revisions.items()))
     digest = hashlib.sha256((salt + text).encode())
-    return f'W/"{digest.hexdigest()[:32]}"', max(revisions, default=None)
+    newest = max((at for at, _ in revisions.values()), default=None)
+    return f'W/"{digest.hexdigest()[:32]}"', newest
 
 
 def _labels(ids: Sequence[str], locale: str) -> list[str]:
@@ -239,6 +253,7 @@ def json_feed(rows: Sequence[Any], doc: Document) -> dict[str, Any]:
 
 
 # ----------------------------------------------------------------------------- GeoJSON
+# The FeatureCollection itself is written by PostgreSQL (server/read/subscriptions.GEOJSON).
 
 
 GEO_COLUMNS = (
@@ -246,41 +261,3 @@ GEO_COLUMNS = (
     "start_time, end_time, timezone, status, published, updated"
 )
 """What a map's feature shows, and its validators: a third of `feed.COLUMNS`, for 5,000 rows."""
-
-
-def geojson(
-    rows: Sequence[Any], doc: Document, when: Any = None,
-    territories: Mapping[str, str | None] | None = None,
-) -> dict[str, Any]:
-    """A FeatureCollection of the rows that have a place on the map (RFC 7946: longitude
-    first). `when(row)` words an event's date for the popup, in the reader's language;
-    `territories` names each row's source (else its `actor_name`)."""
-    features = []
-    for row in rows:
-        if row["latitude"] is None or row["longitude"] is None:
-            continue
-        territory = (territories.get(row["actor_iri"]) if territories is not None
-                     else row.get("actor_name"))
-        place = ", ".join(p for p in (row["place_name"], row["place_address"]) if p)
-        properties: dict[str, Any] = {
-            "id": row["id"],
-            "title": row["title"],
-            "url": item_url(doc.base_url, row),
-            "kind": row["kind"],
-            "place": place or None,
-            "status": row["status"],
-            "territory": territory or None,
-            "themes": list(row["themes"]),
-        }
-        if row["start_time"] is not None:
-            properties["start_time"] = row["start_time"].isoformat()
-            if when is not None:
-                properties["when"] = when(row)
-        features.append({
-            "type": "Feature",
-            "id": row["id"],
-            "geometry": {"type": "Point",
-                         "coordinates": [row["longitude"], row["latitude"]]},
-            "properties": properties,
-        })
-    return {"type": "FeatureCollection", "features": features}

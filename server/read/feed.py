@@ -104,11 +104,14 @@ def where_clauses(f: FeedFilter, arg: Callable[[Any], str]) -> list[str]:
         where.append(
             f"geo <@ box(point({arg(west)}, {arg(south)}), point({arg(east)}, {arg(north)}))"
         )
+        # The distance from `geo` (longitude, latitude) rather than the two columns, so that
+        # the matches come from `objects_geo` alone (an index-only scan: 4 ms against 40 ms
+        # reading 3,300 rows' pages at 1M objects, bench part 7).
         la, lo = arg(lat), arg(lon)
         where.append(
             f"2 * {EARTH_RADIUS_KM} * asin(least(1, sqrt("
-            f"sin(radians(latitude - {la}) / 2) ^ 2 + cos(radians({la})) * cos(radians(latitude))"
-            f" * sin(radians(longitude - {lo}) / 2) ^ 2))) <= {arg(km)}"
+            f"sin(radians(geo[1] - {la}) / 2) ^ 2 + cos(radians({la})) * cos(radians(geo[1]))"
+            f" * sin(radians(geo[0] - {lo}) / 2) ^ 2))) <= {arg(km)}"
         )
     if f.text:
         where.append(

@@ -11,7 +11,6 @@ from email.utils import format_datetime, parsedate_to_datetime
 from typing import Any
 
 import asyncpg
-import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
@@ -22,7 +21,6 @@ from server.http.reader_views import (
     gettext_of,
     read_filters,
     settings_of,
-    when_words,
 )
 from server.http.responses import error_response, request_locale
 from server.i18n import N_
@@ -31,10 +29,15 @@ from server.read.filters import BadParameter, query_string
 from server.store import actors as store
 
 
-def _validation(request: Request, rows: list[Any], salt: str) -> tuple[dict[str, str], bool]:
+def _salted(request: Request, salt: str) -> str:
+    return salt + "|" + request_locale(request)
+
+
+def _validation(
+    request: Request, etag: str, last: datetime | None
+) -> tuple[dict[str, str], bool]:
     """The answer's validator headers, and whether the client holds this very version (ETag
     first, then If-Modified-Since, as RFC 9110 orders them)."""
-    etag, last = exports.validators(rows, salt + "|" + request_locale(request))
     headers = {"ETag": etag, "Cache-Control": "public, max-age=300",
                "Vary": "Accept-Language, Cookie", "Access-Control-Allow-Origin": "*"}
     if last is not None:
@@ -57,7 +60,7 @@ def _conditional(
     request: Request, rows: list[Any], media_type: str, body: Any, salt: str
 ) -> Response:
     """The body, or 304 when the client holds this very version."""
-    headers, held = _validation(request, rows, salt)
+    headers, held = _validation(request, *exports.validators(rows, _salted(request, salt)))
     if held:
         return Response(status_code=304, headers=headers)
     return Response(body(), media_type=media_type, headers=headers)
@@ -86,19 +89,6 @@ TITLES = {"ics": N_("Agenda"), "geojson": N_("Map")}
 NEWS_TITLE = N_("Initiatives and events")
 
 
-async def _rows(
-    conn: asyncpg.Connection, kind: str, f: feed.FeedFilter, now: datetime,
-    columns: str = feed.COLUMNS,
-) -> list[asyncpg.Record]:
-    if kind == "ics":
-        return await subscriptions.calendar(conn, f, now, columns=columns)
-    if kind == "geojson":
-        return await subscriptions.newest(
-            conn, f, subscriptions.MAP_SIZE, located=True,
-            columns=exports.GEO_COLUMNS if columns == feed.COLUMNS else columns)
-    return await subscriptions.newest(conn, f, subscriptions.NEWS_SIZE, columns=columns)
-
-
 async def _export(request: Request, kind: str) -> Response:
     now = datetime.now(UTC)
     async with request.app.state.pool.acquire() as conn:
@@ -112,26 +102,21 @@ async def _export(request: Request, kind: str) -> Response:
         if "if-none-match" in request.headers or "if-modified-since" in request.headers:
             # A poll: the validators from the same rows' few columns first, so a client
             # holding this version gets its 304 before the whole rows are read and named.
-            narrow = await _rows(conn, kind, f, now, subscriptions.VALIDATOR_COLUMNS)
-            headers, held = _validation(request, list(narrow), salt)
+            etag, last = await subscriptions.validators(conn, kind, f, now,
+                                                        _salted(request, salt))
+            headers, held = _validation(request, etag, last)
             if held:
                 return Response(status_code=304, headers=headers)
-        rows = await _rows(conn, kind, f, now)
-        if kind == "geojson":  # 5,000 rows: names looked up once, not a dict made per row
-            known = await network.names(conn, (row["actor_iri"] for row in rows))
-            territories = {iri: actor["name"] for iri, actor in known.items()}
-            listed: list[Any] = rows
-        else:
-            listed = await network.with_names(conn, rows)
+        if kind == "geojson":
+            body, etag, last = await subscriptions.geojson(
+                conn, f, now, settings_of(request).base_url, _salted(request, salt))
+            headers, held = _validation(request, etag, last)
+            if held:
+                return Response(status_code=304, headers=headers)
+            return Response(body, media_type="application/geo+json", headers=headers)
+        rows = await subscriptions.listing(conn, kind, f, now)
+        listed = await network.with_names(conn, rows)
     doc = _document(request, reading, kind, title)
-    if kind == "geojson":
-        locale = reading.locale
-        return _conditional(
-            request, listed, "application/geo+json",
-            lambda: orjson.dumps(exports.geojson(
-                listed, doc, lambda r: when_words(r, locale), territories)),
-            salt,
-        )
     if kind == "ics":
         return _conditional(request, listed, "text/calendar; charset=utf-8",
                             lambda: exports.ics(listed, doc), salt)

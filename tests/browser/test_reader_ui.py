@@ -4,6 +4,7 @@ on its day in the month, switch to English, and see the embed snippet work on an
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -85,6 +86,16 @@ def test_a_reader_narrows_maps_and_reads_the_month(
         clusters = [int(t) for t in page.locator(".marker-cluster span").all_inner_texts()]
         assert singles + sum(clusters) == 7 and clusters, (singles, clusters)
         expect(page.locator(".map-list a.title")).to_have_count(7)
+        # the popup words an event's date in the page's language and the event's zone
+        words = page.evaluate(
+            """async () => {
+                 const data = await (await fetch('/feed.geojson?bbox=-5.2,47.5,-3.5,48.8')).json();
+                 const velo = data.features.find(f => f.properties.title === 'Atelier vélo');
+                 return window.maillageWhen(velo.properties);
+               }""")
+        assert words.endswith("(Europe/Paris)") and re.search(r"\b(lundi|mardi|mercredi|jeudi|"
+                                                              r"vendredi|samedi|dimanche)\b",
+                                                              words), words
 
         page.locator(".map-list a.title", has_text="Atelier vélo").click()
         expect(page.locator("#map.place .leaflet-marker-icon")).to_have_count(1)

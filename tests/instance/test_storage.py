@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import asyncpg
 
 from server.store import db, follows
@@ -54,3 +56,20 @@ async def test_a_repeated_follow_never_downgrades_an_accepted_follow(database: s
         assert await follows.record_follow(conn, brest, ana, "pending", "f4") == "pending"
     finally:
         await conn.close()
+
+
+def test_the_embedded_server_gets_a_cache_for_the_machine_once(tmp_path: Path) -> None:
+    """A quarter of the memory, 128 MB to 1 GB, asked once: not again when the server's
+    `postgresql.auto.conf` already names it (an administrator's own value is kept)."""
+    asked: list[str] = []
+
+    class Server:
+        def psql(self, command: str) -> str:
+            asked.append(command)
+            (tmp_path / "postgresql.auto.conf").write_text("shared_buffers = '512MB'\n")
+            return "ALTER SYSTEM"
+
+    assert 128 <= db.shared_buffers_mb() <= 1024
+    db.size_embedded(Server(), tmp_path)
+    db.size_embedded(Server(), tmp_path)
+    assert asked == [f"ALTER SYSTEM SET shared_buffers = '{db.shared_buffers_mb()}MB';"]

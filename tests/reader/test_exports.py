@@ -4,6 +4,7 @@ and GeoJSON against their schemas, and 304 answers for calendars that poll."""
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -122,7 +123,29 @@ async def test_json_feed_and_geojson_validate_against_their_schemas(brest: Insta
                              "École du numérique", "Réveillon solidaire"])
     velo = next(f for f in data["features"] if f["properties"]["title"] == "Atelier vélo")
     assert velo["geometry"]["coordinates"] == [-4.49, 48.39]
-    assert "(Europe/Paris)" in velo["properties"]["when"]
+    props = velo["properties"]
+    assert props["timezone"] == "Europe/Paris" and props["kind"] == "event"
+    assert props["url"] == f"{brest.settings.base_url}/items/{velo['id']}"
+    assert datetime.fromisoformat(props["start_time"]) < datetime.fromisoformat(props["end_time"])
+    assert props["themes"] == ["mobilite"] and props["place"] == "Maison des associations"
+    assert props["territory"] == "Brest" and props["status"] == "confirmed"
+
+
+async def test_geojson_text_is_escaped_by_postgresql(brest: Instance) -> None:
+    """The FeatureCollection is written as text in SQL: quotes, backslashes, control
+    characters and non-Latin letters in a title or place still give valid JSON, intact."""
+    title = 'Atelier "réparation" \\ vélo\n\t<script>é 日本'
+    await brest.sql(
+        """INSERT INTO objects (iri, kind, local, actor_iri, title, place_name, latitude,
+                                longitude, themes, document)
+           VALUES ('https://q.example/o', 'initiative', false, 'https://q.example/a', $1,
+                   $1, 48.0, -4.0, ARRAY['sante'], '{}')""", title)
+    data = json.loads((await brest.client.get("/feed.geojson")).content)
+    jsonschema.validate(data, schema("geojson-featurecollection.schema.json"))
+    (feature,) = data["features"]
+    assert feature["properties"]["title"] == title == feature["properties"]["place"]
+    assert feature["geometry"]["coordinates"] == [-4.0, 48.0]
+    assert feature["properties"]["territory"] is None and feature["properties"]["end_time"] is None
 
 
 async def test_polling_gets_304_until_something_changes(brest: Instance) -> None:
@@ -173,6 +196,33 @@ async def test_a_poll_answered_304_reads_only_the_validators(
         stale = await brest.client.get(path, params={"type": "event"},
                                        headers={"If-None-Match": 'W/"old"'})
         assert stale.status_code == 200 and stale.headers["etag"] == first.headers["etag"]
+
+
+async def test_a_polls_etag_from_sql_is_the_one_the_whole_answer_carries(
+    brest: Instance,
+) -> None:
+    """The `304` path hashes the rows in SQL, the full answer in Python: the same bytes,
+    for every export and with edits of every kind (status, revision, deletion)."""
+    from datetime import UTC, datetime
+
+    from server.read import exports, subscriptions
+    from server.read.feed import FeedFilter
+
+    await seed(brest)
+    now = datetime.now(UTC)
+    async with brest.app.state.pool.acquire() as conn:
+        for change in ("", "UPDATE objects SET status = 'cancelled', updated = now() "
+                           "WHERE title = 'Marché paysan'",
+                       "UPDATE objects SET deleted_at = now() WHERE title = 'Atelier vélo'"):
+            if change:
+                await conn.execute(change)
+            for kind in ("ics", "atom", "json", "geojson"):
+                for f in (FeedFilter(), FeedFilter(kind="event")):
+                    rows = await subscriptions.listing(conn, kind, f, now)
+                    assert rows, (kind, f)
+                    in_python = exports.validators(rows, "salt|fr")
+                    in_sql = await subscriptions.validators(conn, kind, f, now, "salt|fr")
+                    assert in_sql == in_python, (kind, f, change)
 
 
 async def test_the_web_pool_plans_each_query_for_its_values(brest: Instance) -> None:

@@ -34,6 +34,25 @@
     return node;
   }
 
+  /* The event's date in the page's language and the event's own zone, with that zone's
+     name, as the pages word it ("samedi 5 décembre 2026 à 14:00 – 17:00 (Europe/Paris)"). */
+  function when(p) {
+    if (!p.start_time || !window.Intl) { return null; }
+    var options = { dateStyle: "full", timeStyle: "short" };
+    var formatter;
+    try {
+      formatter = new Intl.DateTimeFormat(document.documentElement.lang || "fr",
+        p.timezone ? Object.assign({ timeZone: p.timezone }, options) : options);
+    } catch (e) {  /* a zone this browser does not know: the reader's own */
+      formatter = new Intl.DateTimeFormat(document.documentElement.lang || "fr", options);
+    }
+    var start = new Date(p.start_time);
+    var text = p.end_time && formatter.formatRange
+      ? formatter.formatRange(start, new Date(p.end_time)) : formatter.format(start);
+    return p.timezone ? text + " (" + p.timezone + ")" : text;
+  }
+  window.maillageWhen = when;  /* for the browser tests */
+
   function popup(p) {
     var root = document.createElement("div");
     root.className = "popup";
@@ -43,7 +62,8 @@
     var title = document.createElement("strong");
     title.appendChild(link);
     root.appendChild(title);
-    if (p.when) { root.appendChild(text("div", p.when, "when")); }
+    var date = when(p);
+    if (date) { root.appendChild(text("div", date, "when")); }
     if (p.place) { root.appendChild(text("div", p.place, "place")); }
     if (p.territory) { root.appendChild(text("div", p.territory, "source")); }
     return root;
