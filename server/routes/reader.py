@@ -8,6 +8,7 @@ parameter with a 400 page in the reader's language that names it.
 
 from __future__ import annotations
 
+import asyncio
 import re
 from datetime import UTC, date, datetime
 from typing import Any
@@ -50,6 +51,17 @@ make the column longer than the results and cost more to render than they do."""
 _MONTH_RE = re.compile(r"^([0-9]{4})-([0-9]{2})$")
 
 
+async def _counts(request: Request, f: feed.FeedFilter) -> facets.Facets:
+    """The counts on a second connection, if the pool has one within the counts' own time
+    budget: a busy pool (every request holding one and asking for another) gives up the
+    counts rather than waiting on itself."""
+    try:
+        async with request.app.state.pool.acquire(timeout=facets.BUDGET_MS / 1000) as conn:
+            return await facets.count(conn, f)
+    except TimeoutError:
+        return facets.NOT_COUNTED
+
+
 async def feed_page(request: Request) -> Response:
     """`/feed`: initiatives and events, newest first, every filter, with counts beside."""
     async with request.app.state.pool.acquire() as conn:
@@ -58,9 +70,14 @@ async def feed_page(request: Request) -> Response:
         except BadParameter as exc:
             return bad_parameter(request, exc)
         f = reading.feed_filter(PAGE_SIZE)
-        rows = await feed.page(conn, f)
-        items = await item_views(conn, rows, reading)
-        counts = await facets.count(conn, f)
+        # The counts on a connection of their own, beside the page's reads: the answer
+        # waits for the longer of the two, not for their sum.
+        counting = asyncio.create_task(_counts(request, f))
+        try:
+            rows = await feed.page(conn, f)
+            items = await item_views(conn, rows, reading)
+        finally:
+            counts = await counting
         chosen = reading.actor["iri"] if reading.actor is not None else None
         shown = [(iri, n) for i, (iri, n) in enumerate(counts.territories)
                  if i < TERRITORY_FACETS or iri == chosen]

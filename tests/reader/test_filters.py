@@ -3,6 +3,7 @@ parameters get a 400 page naming them, text search ignores accents and marks wha
 
 from __future__ import annotations
 
+import asyncio
 import html
 import itertools
 import math
@@ -243,6 +244,25 @@ async def test_counts_that_take_too_long_are_given_up_not_waited_for(
     monkeypatch.setattr(facets, "BUDGET_MS", 10_000)
     counted = html.unescape((await brest.client.get("/feed", params={"q": "objet"})).text)
     assert f"Plus de {facets.BOUND} résultats" in counted and 'class="n"' in counted
+
+
+async def test_a_busy_pool_gives_the_counts_up_rather_than_waiting_on_itself(
+    brest: Instance,
+) -> None:
+    """The counts run on a second connection: with every other one taken, the page still
+    answers at once, its items listed and its counts given up."""
+    await seed(brest)
+    pool = brest.app.state.pool
+    held = [await pool.acquire() for _ in range(pool.get_max_size() - 1)]
+    try:
+        page = await asyncio.wait_for(brest.client.get("/feed"), timeout=5)
+    finally:
+        for conn in held:
+            await pool.release(conn)
+    assert page.status_code == 200 and 'data-counted="0"' in page.text
+    assert len(titles(page.text)) == 10
+    again = await brest.client.get("/feed")
+    assert 'data-counted="0"' not in again.text and 'class="n"' in again.text
 
 
 async def test_the_older_link_pages_by_keyset_over_everything_once(brest: Instance) -> None:
