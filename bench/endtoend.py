@@ -10,9 +10,7 @@ the last of them is a feed row, polled every 50 ms; CPU of each process per acti
 from __future__ import annotations
 
 import asyncio
-import json
 import os
-import threading
 import time
 from typing import Any
 
@@ -21,7 +19,6 @@ import asyncpg
 from bench.common import (
     DATA,
     LOGS,
-    PYTHON,
     CpuMeter,
     PartResult,
     Row,
@@ -29,13 +26,12 @@ from bench.common import (
     free_port,
     postgres_processes,
     say,
-    spawn,
     start_maillage,
     stop,
     wait_ok,
     with_children,
 )
-from bench.intake import ACTORS, _read_lines, senders_database
+from bench.intake import ACTORS, senders_database, start_loadgen
 
 HOST = "127.0.0.6"
 TARGET_PER_S = 3000
@@ -68,16 +64,9 @@ async def run(baseline: dict[str, float], *, requests: int = 10000, warmup: int 
     events: list[dict[str, Any]] = []
     try:
         wait_ok(HOST, port, web, started)
-        spec = {
-            "netloc": domain, "path": "/inbox", "warmup": warmup, "requests": requests,
-            "concurrency": concurrency, "max_seconds": max_seconds,
-            "actors": [{"iri": r.iri, "key_id": r.key_id, "private_pem": pem}
-                       for r, pem in zip(remotes, pems, strict=True)],
-        }
-        spec_path = DATA / "endtoend-spec.json"
-        spec_path.write_text(json.dumps(spec))
-        gen = spawn([PYTHON, "-m", "bench.loadgen", str(spec_path)], "endtoend-loadgen.log")
-        threading.Thread(target=_read_lines, args=(gen, events), daemon=True).start()
+        gen, _ = start_loadgen("endtoend", domain, list(zip(remotes, pems, strict=True)),
+                            events, warmup=warmup, requests=requests,
+                            concurrency=concurrency, max_seconds=max_seconds)
         meter = CpuMeter(web=lambda: with_children(web.pid),
                          worker=lambda: with_children(worker.pid),
                          postgres=postgres_processes, loadgen=lambda: with_children(gen.pid))

@@ -111,6 +111,26 @@ def _read_lines(proc: subprocess.Popen[str], into: list[dict[str, Any]]) -> None
             into.append(json.loads(line))
 
 
+def start_loadgen(
+    name: str, netloc: str, senders: list[tuple[Any, str]], events: list[dict[str, Any]], *,
+    warmup: int, requests: int, concurrency: int, max_seconds: float,
+) -> tuple[subprocess.Popen[str], threading.Thread]:
+    """`bench.loadgen` POSTing signed activities of `senders` ((remote, private PEM)) to
+    `netloc`'s inbox, and the thread appending its JSON lines to `events` as they come."""
+    spec = {
+        "netloc": netloc, "path": "/inbox", "warmup": warmup, "requests": requests,
+        "concurrency": concurrency, "max_seconds": max_seconds,
+        "actors": [{"iri": r.iri, "key_id": r.key_id, "private_pem": pem}
+                   for r, pem in senders],
+    }
+    spec_path = DATA / f"{name}-spec.json"
+    spec_path.write_text(json.dumps(spec))
+    gen = spawn([PYTHON, "-m", "bench.loadgen", str(spec_path)], f"{name}-loadgen.log")
+    reader = threading.Thread(target=_read_lines, args=(gen, events), daemon=True)
+    reader.start()
+    return gen, reader
+
+
 async def run(
     baseline: dict[str, float], *, requests: int = 15000, warmup: int = 1500,
     concurrency: int = 32, max_seconds: float = 40.0, profile: bool = False,
@@ -135,17 +155,9 @@ async def run(
         sampler = RssSampler(web.pid)
         sampler.start()
 
-        spec = {
-            "netloc": domain, "path": "/inbox", "warmup": warmup, "requests": requests,
-            "concurrency": concurrency, "max_seconds": max_seconds,
-            "actors": [{"iri": r.iri, "key_id": r.key_id, "private_pem": pem}
-                       for r, pem in zip(remotes, pems, strict=True)],
-        }
-        spec_path = DATA / "intake-spec.json"
-        spec_path.write_text(json.dumps(spec))
-        gen = spawn([PYTHON, "-m", "bench.loadgen", str(spec_path)], "intake-loadgen.log")
-        reader = threading.Thread(target=_read_lines, args=(gen, events), daemon=True)
-        reader.start()
+        gen, reader = start_loadgen("intake", domain, list(zip(remotes, pems, strict=True)), events,
+                                    warmup=warmup, requests=requests,
+                                    concurrency=concurrency, max_seconds=max_seconds)
         meter = CpuMeter(web=lambda: with_children(web.pid), postgres=postgres_processes,
                          loadgen=lambda: with_children(gen.pid))
         while gen.poll() is None:

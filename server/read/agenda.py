@@ -22,8 +22,6 @@ from federation.objects.dates import zone as event_zone
 from server.read import feed
 from server.read.feed import COLUMNS, FeedFilter
 
-MONTH_LIMIT = 2000
-"""Events a date-range read returns at most (the `.ics` export's own limit is lower)."""
 PER_DAY = 4
 """Events a month grid's day lists; a busier day links to that day's agenda ("more")."""
 LONG_EVENT = timedelta(hours=12)
@@ -182,14 +180,6 @@ async def month(
     sql, args = build_month(f, first, following, per_day)
     unique = {row["id"]: row for row in await conn.fetch(sql, *args)}
     return sorted(unique.values(), key=lambda row: (row["start_time"], row["id"]))
-
-
-async def in_range(
-    conn: asyncpg.Connection, f: FeedFilter, start: datetime, end: datetime,
-    limit: int = MONTH_LIMIT, columns: str = COLUMNS,
-) -> list[asyncpg.Record]:
-    sql, args = build_range(f, start, end, limit, columns)
-    return list(await conn.fetch(sql, *args))
 
 
 INITIATIVE_EVENTS = f"""

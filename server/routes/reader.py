@@ -163,7 +163,7 @@ async def month_page(request: Request) -> Response:
             reading = await read_filters(request, conn)
         except BadParameter as exc:
             return bad_parameter(request, exc)
-        rows = await agenda.month(conn, reading.feed_filter(agenda.MONTH_LIMIT), year, month)
+        rows = await agenda.month(conn, reading.feed_filter(), year, month)
         weeks = agenda.month_grid(year, month, rows, reading.zone)
         # Only the events the cells list are worded (dates, links, names): a month holds
         # more than its grid shows.

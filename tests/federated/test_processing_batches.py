@@ -40,6 +40,19 @@ async def followed_fakes(brest: Instance, network: Network, count: int) -> list[
     return fakes
 
 
+
+async def refuse_poison(instance: Instance) -> None:
+    """PostgreSQL refuses to store an object titled "Poison" (a failure inside a batch)."""
+    await instance.sql(
+        "CREATE FUNCTION refuse_poison() RETURNS trigger LANGUAGE plpgsql AS $$"
+        " BEGIN IF NEW.title = 'Poison' THEN RAISE EXCEPTION 'poisoned row'; END IF;"
+        " RETURN NEW; END $$"
+    )
+    await instance.sql(
+        "CREATE TRIGGER refuse_poison BEFORE INSERT OR UPDATE ON objects"
+        " FOR EACH ROW EXECUTE FUNCTION refuse_poison()"
+    )
+
 async def test_creates_from_several_actors_are_stored_in_one_batch_each_row_saying_so(
     brest: Instance, network: Network
 ) -> None:
@@ -61,15 +74,7 @@ async def test_creates_from_several_actors_are_stored_in_one_batch_each_row_sayi
 async def test_an_object_postgresql_refuses_fails_alone_and_the_rest_of_the_batch_is_kept(
     brest: Instance, network: Network
 ) -> None:
-    await brest.sql(
-        "CREATE FUNCTION refuse_poison() RETURNS trigger LANGUAGE plpgsql AS $$"
-        " BEGIN IF NEW.title = 'Poison' THEN RAISE EXCEPTION 'poisoned row'; END IF;"
-        " RETURN NEW; END $$"
-    )
-    await brest.sql(
-        "CREATE TRIGGER refuse_poison BEFORE INSERT OR UPDATE ON objects"
-        " FOR EACH ROW EXECUTE FUNCTION refuse_poison()"
-    )
+    await refuse_poison(brest)
     fakes = await followed_fakes(brest, network, 3)
     good = [about_event(fakes[0], "Create", 1, "Atelier"),
             about_event(fakes[2], "Create", 1, "Jardin")]
@@ -129,15 +134,7 @@ async def test_an_actors_create_then_delete_in_one_batch_apply_in_that_order(
 async def test_after_a_failed_batch_one_actors_activities_still_apply_in_order(
     brest: Instance, network: Network
 ) -> None:
-    await brest.sql(
-        "CREATE FUNCTION refuse_poison() RETURNS trigger LANGUAGE plpgsql AS $$"
-        " BEGIN IF NEW.title = 'Poison' THEN RAISE EXCEPTION 'poisoned row'; END IF;"
-        " RETURN NEW; END $$"
-    )
-    await brest.sql(
-        "CREATE TRIGGER refuse_poison BEFORE INSERT OR UPDATE ON objects"
-        " FOR EACH ROW EXECUTE FUNCTION refuse_poison()"
-    )
+    await refuse_poison(brest)
     fake, poisoner = await followed_fakes(brest, network, 2)
     sent = [about_event(fake, "Create", 1, "Atelier"),
             about_event(fake, "Update", 1, "Atelier (reporté)"),
