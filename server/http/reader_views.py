@@ -25,6 +25,7 @@ from server.read.filters import BadParameter, ReaderQuery, cursor, query_string
 from server.read.filters import parse as parse_filters
 from server.settings import Settings
 from server.store import actors as store
+from server.store.search import unaccent
 
 
 class UnknownTerritory(BadParameter):
@@ -131,7 +132,8 @@ async def item_views(
     stems: list[str] = []
     if reading.query.text:
         words = highlight.positive_words(reading.query.text)
-        stems = list(await conn.fetchval(highlight.LEXEMES, words)) if words else []
+        if words:
+            stems = list(await conn.fetchval(highlight.LEXEMES, unaccent(words)))
     return [_item(row, reading, stems) for row in await network.with_names(conn, rows)]
 
 

@@ -17,6 +17,7 @@ from typing import Any
 import asyncpg
 
 from federation.vocab import STATUSES
+from server.store.search import unaccent
 
 PAGE_SIZE = 20
 COLUMNS = (
@@ -115,7 +116,7 @@ def where_clauses(f: FeedFilter, arg: Callable[[Any], str]) -> list[str]:
         )
     if f.text:
         where.append(
-            f"search @@ websearch_to_tsquery('french', maillage_unaccent({arg(f.text)}))"
+            f"search @@ websearch_to_tsquery('french', {arg(unaccent(f.text))})"
         )
     return where
 

@@ -2,8 +2,9 @@
 
 The search matches French stems (`jardin` for `jardins`), so a word is marked when, without
 accents and in lower case, it starts with one of the query's stems; the stems come from the
-same `to_tsvector('french', …)` that indexed the text (`LEXEMES`), so what is marked is what
-matched. Everything else is escaped: the result is safe HTML.
+same `to_tsvector('french', …)` that indexed the text (`LEXEMES`, given the words folded by
+`server.store.search.unaccent` as the stored texts were), so what is marked is what matched.
+Everything else is escaped: the result is safe HTML.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from markupsafe import Markup, escape
 
 LEXEMES = (
     "SELECT coalesce(array_agg(lexeme), '{}') FROM "
-    "unnest(to_tsvector('french', maillage_unaccent($1)))"
+    "unnest(to_tsvector('french', $1))"
 )
 _WORD_RE = re.compile(r"\w+", re.UNICODE)
 

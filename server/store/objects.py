@@ -1,8 +1,9 @@
 """The `objects` table: initiatives and events, ours and those of territories we follow.
 
 `ObjectRow` is the row as written, one field per column the upsert sets; `upsert_params` is
-the one place where it becomes the statement's 28 positional parameters, so the column list
-and the parameter order cannot drift apart between callers.
+the one place where it becomes the statement's 32 positional parameters (its columns, then
+the folded texts of its search vector), so the column list and the parameter order cannot
+drift apart between callers.
 """
 
 from __future__ import annotations
@@ -14,13 +15,15 @@ from typing import Any
 
 import asyncpg
 
+from server.store.search import search_texts
+
 UPSERT_OBJECT = """
 INSERT INTO objects (iri, kind, local, actor_iri, url, title, summary, content_html, themes,
                      place_name, place_address, latitude, longitude, online_url, start_time,
                      end_time, timezone, status, initiative_iri, image_url, image_alt, website,
-                     contact, stage, input, document, published, updated)
+                     contact, stage, input, document, published, updated, search)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19,
-        $20, $21, $22, $23, $24, $25, $26, $27, $28)
+        $20, $21, $22, $23, $24, $25, $26, $27, $28, maillage_search_vector($29, $30, $31, $32))
 ON CONFLICT (iri) DO UPDATE SET
     kind = EXCLUDED.kind, url = EXCLUDED.url, title = EXCLUDED.title,
     summary = EXCLUDED.summary, content_html = EXCLUDED.content_html, themes = EXCLUDED.themes,
@@ -31,7 +34,7 @@ ON CONFLICT (iri) DO UPDATE SET
     initiative_iri = EXCLUDED.initiative_iri, image_url = EXCLUDED.image_url,
     image_alt = EXCLUDED.image_alt, website = EXCLUDED.website, contact = EXCLUDED.contact,
     stage = EXCLUDED.stage, input = EXCLUDED.input, document = EXCLUDED.document,
-    updated = EXCLUDED.updated, deleted_at = NULL
+    updated = EXCLUDED.updated, search = EXCLUDED.search, deleted_at = NULL
 WHERE objects.actor_iri = EXCLUDED.actor_iri AND objects.local = EXCLUDED.local
 RETURNING *
 """
@@ -44,21 +47,22 @@ UPSERT_OBJECTS = f"""
 INSERT INTO objects (iri, kind, local, actor_iri, url, title, summary, content_html, themes,
                      place_name, place_address, latitude, longitude, online_url, start_time,
                      end_time, timezone, status, initiative_iri, image_url, image_alt, website,
-                     contact, stage, input, document, published, updated)
+                     contact, stage, input, document, published, updated, search)
 SELECT u.iri, u.kind, u.local, u.actor_iri, u.url, u.title, u.summary, u.content_html,
        ARRAY(SELECT jsonb_array_elements_text(u.themes::jsonb)), u.place_name, u.place_address,
        u.latitude, u.longitude, u.online_url, u.start_time, u.end_time, u.timezone, u.status,
        u.initiative_iri, u.image_url, u.image_alt, u.website, u.contact, u.stage, u.input,
-       u.document, u.published, u.updated
+       u.document, u.published, u.updated, maillage_search_vector(u.sa, u.sb, u.sc, u.sd)
 FROM unnest($1::text[], $2::text[], $3::bool[], $4::text[], $5::text[], $6::text[],
             $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::float8[],
             $13::float8[], $14::text[], $15::timestamptz[], $16::timestamptz[], $17::text[],
             $18::text[], $19::text[], $20::text[], $21::text[], $22::text[], $23::text[],
-            $24::text[], $25::jsonb[], $26::jsonb[], $27::timestamptz[], $28::timestamptz[])
+            $24::text[], $25::jsonb[], $26::jsonb[], $27::timestamptz[], $28::timestamptz[],
+            $29::text[], $30::text[], $31::text[], $32::text[])
     AS u(iri, kind, local, actor_iri, url, title, summary, content_html, themes, place_name,
          place_address, latitude, longitude, online_url, start_time, end_time, timezone,
          status, initiative_iri, image_url, image_alt, website, contact, stage, input,
-         document, published, updated)
+         document, published, updated, sa, sb, sc, sd)
 {_CONFLICT}RETURNING iri
 """
 OBJECT_BY_IRI = "SELECT * FROM objects WHERE iri = $1"
@@ -131,13 +135,15 @@ class ObjectRow:
 
 
 def upsert_params(row: ObjectRow) -> tuple[Any, ...]:
-    """The row in `UPSERT_OBJECT`'s parameter order ($1 … $28)."""
+    """The row in `UPSERT_OBJECT`'s parameter order: its 28 columns ($1 … $28), then the
+    four folded texts of its search vector ($29 … $32, `server.store.search`)."""
     return (
         row.iri, row.kind, row.local, row.actor_iri, row.url, row.title, row.summary,
         row.content_html, row.themes, row.place_name, row.place_address, row.latitude,
         row.longitude, row.online_url, row.start_time, row.end_time, row.timezone, row.status,
         row.initiative_iri, row.image_url, row.image_alt, row.website, row.contact, row.stage,
         row.input, row.document, row.published, row.updated,
+        *search_texts(row.title, row.summary, row.place_name, row.content_html),
     )
 
 
@@ -153,7 +159,7 @@ async def upsert_objects(conn: asyncpg.Connection, rows: list[ObjectRow]) -> set
     None says."""
     if not rows:
         return set()
-    columns: list[list[Any]] = [[] for _ in range(28)]
+    columns: list[list[Any]] = [[] for _ in range(32)]
     for row in rows:
         for column, value in zip(columns, upsert_params(row), strict=True):
             column.append(value)
