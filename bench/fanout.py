@@ -45,6 +45,7 @@ from bench.common import (
     spawn,
     start_maillage,
     stop,
+    with_children,
 )
 from federation import activities
 from server.actors.territory import set_and_announce
@@ -223,7 +224,8 @@ async def _round(conn: asyncpg.Connection, settings: Settings,
                  events: queue.Queue[dict[str, Any]], n: int, worker_pid: int,
                  receivers_pid: int) -> dict[str, Any]:
     """Publish one `Update{Group}` and time it until every instance acknowledged it."""
-    meter = CpuMeter(worker=lambda: [psutil.Process(worker_pid)],
+    # the worker with its signing process (server/deliver/signing.py)
+    meter = CpuMeter(worker=lambda: with_children(worker_pid),
                      receivers=lambda: [psutil.Process(receivers_pid)],
                      postgres=postgres_processes)
     meter.start()

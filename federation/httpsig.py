@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import hmac
 from collections.abc import Generator, Mapping
@@ -49,7 +50,12 @@ from bovine.crypto.http_signature import HttpSignature
 from bovine.crypto.types import CryptographicIdentifier, CryptographicSecret
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
-from cryptography.hazmat.primitives.serialization import load_pem_public_key
+from cryptography.hazmat.primitives.serialization import (
+    Encoding,
+    NoEncryption,
+    PrivateFormat,
+    load_pem_public_key,
+)
 
 from federation.errors import (
     DigestMismatch,
@@ -66,6 +72,7 @@ __all__ = [
     "HttpSignatureAuth",
     "KeyResolver",
     "PublicKeyInfo",
+    "UnsignedPost",
     "VerifiedSignature",
     "load_public_key",
     "parse_signature_key_id",
@@ -98,6 +105,16 @@ def _http_date(moment: datetime) -> str:
 
 
 # --------------------------------------------------------------------------- signing
+
+
+@dataclass(frozen=True, slots=True)
+class UnsignedPost:
+    """A POST's headers but its signature (`HttpSignatureAuth.prepare_post`), the signature
+    base to sign, and (draft-cavage) the names of the signed fields."""
+
+    headers: dict[str, str]
+    base: bytes
+    names: str
 
 
 class HttpSignatureAuth(httpx.Auth):
@@ -142,23 +159,69 @@ class HttpSignatureAuth(httpx.Auth):
         self, url: str, body: bytes, content_type: str, *, now: datetime | None = None
     ) -> dict[str, str]:
         """The headers of a signed POST of `body` to `url`, for any HTTP client (the
-        worker's deliveries): the same signature `sign` puts on an `httpx.Request`, but
-        draft-cavage is built without one (its header handling cost more than the RSA
-        signature itself in the fan-out profile, bench/README.md). No Content-Length: the
-        client sets it."""
-        if self.rfc9421:
-            request = httpx.Request("POST", url, content=body,
-                                    headers={"Content-Type": content_type})
-            self.sign(request, now=now)
-            return {k: v for k, v in request.headers.items() if k.lower() != "content-length"}
+        worker's deliveries): the same signature `sign` puts on an `httpx.Request`, built
+        without one (httpx's header handling cost more than the RSA signature itself in
+        the fan-out profile, bench/README.md). No Content-Length: the client sets it."""
+        unsigned = self.prepare_post(url, body, content_type, now=now)
+        return self.complete(unsigned, self.sign_base(unsigned.base))
+
+    def prepare_post(
+        self, url: str, body: bytes, content_type: str, *, now: datetime | None = None
+    ) -> UnsignedPost:
+        """`post_headers` in two steps, so that the RSA signature can be made elsewhere
+        (the worker's signing process, server/deliver/signing.py): the headers but the
+        signature, and the signature base to sign with `sign_base`'s algorithm."""
+        moment = now or datetime.now(UTC)
         parsed = httpx.URL(url)
-        headers = {"Content-Type": content_type, "Date": _http_date(now or datetime.now(UTC)),
-                   "Host": parsed.netloc.decode("ascii")}
-        headers.update(self._cavage(
-            "POST", parsed.raw_path.decode("ascii"), headers["Host"], headers["Date"], body,
-            content_type=content_type, accept=None,
-        ))
+        host = parsed.netloc.decode("ascii")
+        headers = {"Content-Type": content_type, "Date": _http_date(moment), "Host": host}
+        message = HttpSignature()
+        if self.rfc9421:
+            name, value = content_digest_sha256_rfc_9530(body)
+            headers["Content-Digest"] = value
+            components = [("@method", "POST"), ("@target-uri", str(parsed)), (name, value)]
+            member: tuple[list[tuple[str, dict[str, object]]], dict[str, object]] = (
+                [(n, {}) for n, _ in components],
+                {"created": int(moment.timestamp()), "keyid": self.key_id,
+                 "alg": RFC9421_ALGORITHM},
+            )
+            signature_params = _serialize_member(RFC9421_LABEL, member)
+            for n, v in components:
+                message.with_field(n, v)
+            message.with_field("@signature-params", signature_params)
+            headers["Signature-Input"] = f"{RFC9421_LABEL}={signature_params}"
+            return UnsignedPost(headers, message.build_message_quoted().encode("utf-8"), "")
+        headers["Digest"] = content_digest_sha256(body, prefix="SHA-256")
+        for n, v in (("(request-target)", f"post {parsed.raw_path.decode('ascii')}"),
+                     ("host", host), ("date", headers["Date"]), ("digest", headers["Digest"]),
+                     ("content-type", content_type)):
+            message.with_field(n, v)
+        names = " ".join(n for n, _ in message.fields)
+        return UnsignedPost(headers, message.build_message().encode("utf-8"), names)
+
+    def sign_base(self, base: bytes) -> bytes:
+        """RSA PKCS#1 v1.5 over SHA-256, what both schemes sign with."""
+        return self._private_key.sign(base, padding.PKCS1v15(), hashes.SHA256())
+
+    def complete(self, unsigned: UnsignedPost, signature: bytes) -> dict[str, str]:
+        """The headers of `unsigned` with its signature (made by `sign_base` or by a
+        process holding the same key)."""
+        headers = dict(unsigned.headers)
+        if self.rfc9421:
+            headers["Signature"] = http_sf.ser({RFC9421_LABEL: (signature, {})})
+        else:
+            headers["Signature"] = (
+                f'keyId="{self.key_id}",algorithm="rsa-sha256",headers="{unsigned.names}",'
+                f'signature="{base64.standard_b64encode(signature).decode("ascii")}"'
+            )
         return headers
+
+    @functools.cached_property
+    def private_pem(self) -> bytes:
+        """The key as unencrypted PKCS#8 PEM, for a signing process."""
+        return self._private_key.private_bytes(
+            Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()
+        )
 
     def _sign_cavage(self, request: httpx.Request, body: bytes, host: str) -> None:
         request.headers.update(self._cavage(

@@ -17,6 +17,7 @@ from server.settings import Settings
 
 if TYPE_CHECKING:  # a foundation module: the delivery flow's type, not its code
     from server.deliver.poster import Poster
+    from server.deliver.signing import SigningPool
 
 
 @dataclass
@@ -31,6 +32,8 @@ class Context:
     poster: Poster | None = None
     """What deliveries are POSTed with: the worker's aiohttp poster; None posts with `http`
     (tests, whose client routes to in-process instances)."""
+    signing: SigningPool | None = None
+    """Where deliveries are signed: the worker's signing process; None signs in place."""
 
     @property
     def fetch_policy(self) -> FetchPolicy:

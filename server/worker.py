@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import random
 import signal
 from collections.abc import Awaitable, Callable, Sequence
@@ -28,6 +29,7 @@ from server.context import Context, new_http_client
 from server.deliver.deliverer import Deliverer
 from server.deliver.fanout import fan_out_batch
 from server.deliver.poster import AiohttpPoster
+from server.deliver.signing import SigningPool
 from server.receive.processing import InboxProcessor, process_inbox_batch
 from server.runtime import prepare_database
 from server.settings import Settings
@@ -230,15 +232,19 @@ async def run_worker(settings: Settings, *, once: bool = False) -> None:
     # instead of retrying (and logging tracebacks) in the background.
     pool = await db.create_pool(dsn, min_size=0, max_size=10,
                                 server_settings=db.wall_clock_zone(settings.timezone))
+    # One signing process beside the worker when the machine has a second core for it.
     ctx = Context(settings, pool, new_http_client(dev=settings.dev),
-                  poster=AiohttpPoster(allow_private=settings.dev))
+                  poster=AiohttpPoster(allow_private=settings.dev),
+                  signing=SigningPool(processes=1 if (os.cpu_count() or 1) > 1 else 0))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     signals = (signal.SIGINT, signal.SIGTERM)
     for sig in signals:
         loop.add_signal_handler(sig, stop.set)
-    log.info("worker started")
     try:
+        if ctx.signing is not None:
+            await ctx.signing.start()
+        log.info("worker started")
         if once:
             await drain(ctx)
             return
@@ -248,6 +254,8 @@ async def run_worker(settings: Settings, *, once: bool = False) -> None:
             loop.remove_signal_handler(sig)
         if ctx.poster is not None:
             await ctx.poster.aclose()
+        if ctx.signing is not None:
+            ctx.signing.close()
         await ctx.http.aclose()
         await pool.close()
         log.info("worker stopped")

@@ -21,9 +21,10 @@ from federation.delivery.policy import Action, Attempt, Decision, Outcome, Refus
 from federation.delivery.retry import parse_retry_after
 from federation.domains import hostname_of
 from federation.errors import ForbiddenAddress
-from federation.httpsig import HttpSignatureAuth
+from federation.httpsig import HttpSignatureAuth, UnsignedPost
 from server.context import Context
 from server.deliver.poster import HttpxPoster, Poster, PostFailed
+from server.deliver.signing import SigningPool
 from server.store import deliveries, hosts
 
 log = logging.getLogger(__name__)
@@ -43,6 +44,7 @@ class Deliverer:
     def __init__(self, ctx: Context, concurrency: int = 64) -> None:
         self.ctx = ctx
         self.poster: Poster = ctx.poster or HttpxPoster(ctx.http)
+        self.signing = ctx.signing or SigningPool(processes=0)
         self.recorder = DoneRecorder(ctx.pool)
         self.concurrency = concurrency
         self.global_limit = asyncio.Semaphore(concurrency)
@@ -106,8 +108,9 @@ class Deliverer:
                 }
             }
         shared_bodies: dict[int, bytes] = {}
-        tasks = []
-        for row in claimed:
+        posts: dict[HttpSignatureAuth, list[tuple[int, UnsignedPost]]] = defaultdict(list)
+        prepared: list[tuple[asyncpg.Record, bytes, bool]] = []
+        for index, row in enumerate(claimed):
             if row["own_body"]:
                 body = row["body"].encode("utf-8")
             else:
@@ -115,11 +118,28 @@ class Deliverer:
                 shared_bodies[row["activity_id"]] = body
             signs_rfc9421 = row["host"] in rfc9421
             signer = signers[(row["actor_iri"], signs_rfc9421)]
-            task = asyncio.create_task(self._deliver(row, body, signer, signs_rfc9421))
+            posts[signer].append((index, signer.prepare_post(row["inbox"], body, ACTIVITY)))
+            prepared.append((row, body, signs_rfc9421))
+        # The claim's signatures are made together (in the signing process, while the
+        # deliveries already in flight go on); each delivery waits for its own headers.
+        signed = asyncio.ensure_future(self._sign(posts, len(claimed)))
+        tasks = []
+        for index, (row, body, signs_rfc9421) in enumerate(prepared):
+            task = asyncio.create_task(self._deliver(row, body, signed, index, signs_rfc9421))
             self._in_flight.add(task)
             task.add_done_callback(self._finished)
             tasks.append(task)
         return tasks
+
+    async def _sign(
+        self, posts: dict[HttpSignatureAuth, list[tuple[int, UnsignedPost]]], count: int
+    ) -> list[dict[str, str]]:
+        headers: list[dict[str, str]] = [{} for _ in range(count)]
+        for signer, items in posts.items():
+            done = await self.signing.headers(signer, [post for _, post in items])
+            for (index, _), signed in zip(items, done, strict=True):
+                headers[index] = signed
+        return headers
 
     def _finished(self, task: asyncio.Task[None]) -> None:
         """A delivery that could not even be recorded (PostgreSQL gone) is logged here; its
@@ -130,9 +150,10 @@ class Deliverer:
             log.warning("delivery not recorded: %r", task.exception())
 
     async def _deliver(
-        self, row: asyncpg.Record, body: bytes, signer: HttpSignatureAuth, signs_rfc9421: bool
+        self, row: asyncpg.Record, body: bytes, signed: asyncio.Future[list[dict[str, str]]],
+        index: int, signs_rfc9421: bool,
     ) -> None:
-        outcome = await self._post(row, body, signer)
+        outcome = await self._post(row, body, signed, index)
         now = datetime.now(UTC)
         attempt = Attempt(
             attempts=row["attempts"],
@@ -142,15 +163,15 @@ class Deliverer:
         await self._record(row, outcome, decide(self.ctx.retry_policy, attempt, outcome))
 
     async def _post(
-        self, row: asyncpg.Record, body: bytes, signer: HttpSignatureAuth
+        self, row: asyncpg.Record, body: bytes, signed: asyncio.Future[list[dict[str, str]]],
+        index: int,
     ) -> Outcome:
         if await self.ctx.blocks.blocks(self.ctx.pool, hostname_of(row["inbox"])):
             return Outcome(None, "blocked domain", refused=Refusal.BLOCKED)
+        headers = (await asyncio.shield(signed))[index]
         async with self.global_limit, self.host_limits[row["host"]]:
             try:
-                answer = await self.poster.post(
-                    row["inbox"], body, signer.post_headers(row["inbox"], body, ACTIVITY)
-                )
+                answer = await self.poster.post(row["inbox"], body, headers)
             except ForbiddenAddress as exc:
                 return Outcome(None, f"refused: {exc}"[:500], refused=Refusal.ADDRESS)
             except PostFailed as exc:
