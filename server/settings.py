@@ -53,6 +53,9 @@ class Settings:
     """How long a claimed delivery stays reserved to its worker; after a crash, another
     worker takes it over once this has passed (it may then be sent twice: receivers
     de-duplicate by activity id)."""
+    signing_processes: int | None = None
+    """Processes beside each worker that sign its deliveries (server/deliver/signing.py);
+    None: one when the machine has a second core, else none (0 signs in the worker)."""
     timezone: str = DEFAULT_TIMEZONE
     """The zone the reader's dates are read in (`from`/`to`, the month grid, "today")."""
     tile_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
@@ -102,8 +105,22 @@ class Settings:
             retry_base_seconds=float(env.get("MAILLAGE_RETRY_BASE_SECONDS", "60")),
             worker_poll_seconds=float(env.get("MAILLAGE_WORKER_POLL_SECONDS", "1")),
             delivery_lease_seconds=float(env.get("MAILLAGE_DELIVERY_LEASE_SECONDS", "60")),
+            signing_processes=_count_or_auto(env.get("MAILLAGE_SIGNING_PROCESSES", "auto")),
             timezone=_zone_name(env.get("MAILLAGE_TIMEZONE", DEFAULT_TIMEZONE)),
             tile_url=env.get("MAILLAGE_TILE_URL", cls.tile_url),
             tile_attribution=env.get("MAILLAGE_TILE_ATTRIBUTION", cls.tile_attribution),
             geocoder_url=env.get("MAILLAGE_GEOCODER_URL", cls.geocoder_url),
         )
+
+
+def _count_or_auto(value: str) -> int | None:
+    if value.strip().lower() in ("", "auto"):
+        return None
+    try:
+        count = int(value)
+    except ValueError:
+        count = -1
+    if count < 0:
+        raise ValueError(
+            f"MAILLAGE_SIGNING_PROCESSES must be a count (0 or more) or 'auto', not {value!r}")
+    return count

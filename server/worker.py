@@ -29,7 +29,7 @@ from server.context import Context, new_http_client
 from server.deliver.deliverer import Deliverer
 from server.deliver.fanout import fan_out_batch
 from server.deliver.poster import AiohttpPoster
-from server.deliver.signing import SigningPool
+from server.deliver.signing import SigningPool, processes_for
 from server.receive.processing import InboxProcessor, process_inbox_batch
 from server.runtime import prepare_database
 from server.settings import Settings
@@ -232,10 +232,9 @@ async def run_worker(settings: Settings, *, once: bool = False) -> None:
     # instead of retrying (and logging tracebacks) in the background.
     pool = await db.create_pool(dsn, min_size=0, max_size=10,
                                 server_settings=db.wall_clock_zone(settings.timezone))
-    # One signing process beside the worker when the machine has a second core for it.
+    signing = SigningPool(processes=processes_for(settings.signing_processes, os.cpu_count()))
     ctx = Context(settings, pool, new_http_client(dev=settings.dev),
-                  poster=AiohttpPoster(allow_private=settings.dev),
-                  signing=SigningPool(processes=1 if (os.cpu_count() or 1) > 1 else 0))
+                  poster=AiohttpPoster(allow_private=settings.dev), signing=signing)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     signals = (signal.SIGINT, signal.SIGTERM)

@@ -61,6 +61,14 @@ def sign_bases(pem: bytes, bases: list[bytes]) -> list[bytes]:
     return [key.sign(base, padding.PKCS1v15(), hashes.SHA256()) for base in bases]
 
 
+def processes_for(requested: int | None, cores: int | None) -> int:
+    """How many signing processes a worker starts: as asked, or (None) one when the machine
+    has a second core for it."""
+    if requested is not None:
+        return requested
+    return 1 if (cores or 1) > 1 else 0
+
+
 class SigningPool:
     """Signs prepared POSTs, in a child process when there is one (`processes` ≥ 1)."""
 

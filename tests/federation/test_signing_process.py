@@ -14,7 +14,8 @@ import psutil
 import pytest
 
 from federation.httpsig import HttpSignatureAuth
-from server.deliver.signing import SigningPool
+from server.deliver.signing import SigningPool, processes_for
+from server.settings import Settings
 from tests.federation.test_poster import KEY
 
 NOW = datetime(2026, 12, 2, 20, 0, tzinfo=UTC)
@@ -62,7 +63,8 @@ async def test_a_killed_signing_process_is_replaced_and_nothing_is_lost() -> Non
 
 CHILD = """
 import asyncio
-from server.deliver.signing import SigningPool
+from server.deliver.signing import SigningPool, processes_for
+from server.settings import Settings
 async def main():
     await SigningPool(1).start()
     print("ready", flush=True)
@@ -88,3 +90,17 @@ def test_the_signing_process_ends_when_its_worker_is_killed() -> None:
             worker.stdout.close()
     _gone, alive = psutil.wait_procs(children, timeout=10)
     assert alive == []
+
+
+def test_how_many_signing_processes_a_worker_starts() -> None:
+    assert Settings.from_env({"MAILLAGE_DEV": "1"}).signing_processes is None
+    assert Settings.from_env({"MAILLAGE_DEV": "1", "MAILLAGE_SIGNING_PROCESSES": "0"}
+                             ).signing_processes == 0
+    for wrong in ("-1", "two"):
+        with pytest.raises(ValueError, match="MAILLAGE_SIGNING_PROCESSES"):
+            Settings.from_env({"MAILLAGE_DEV": "1", "MAILLAGE_SIGNING_PROCESSES": wrong})
+    assert processes_for(None, 2) == 1
+    assert processes_for(None, 1) == 0
+    assert processes_for(None, None) == 0
+    assert processes_for(0, 8) == 0
+    assert processes_for(2, 1) == 2
