@@ -10,8 +10,10 @@ activity is trusted. Two schemes coexist on the fediverse:
 
 Signing is an ``httpx.Auth`` so any client call can opt in with ``auth=``. Verification
 is framework-free (method, raw target, headers, body) so the inbox, tests and tools can
-share it. bovine supplies the message builder (`HttpSignature`), the key wrappers
-(`CryptographicSecret`, `CryptographicIdentifier`) and the digest helpers; we do *not*
+share it. bovine supplies the message builder (`HttpSignature`), the key wrapper for
+verification (`CryptographicIdentifier`) and the digest helpers; the signature itself is made
+apart from the message (`sign_base`), so that a signing process can make it, and the
+draft-cavage header is written here in the form bovine writes it; we do *not*
 use bovine 0.5.19's request verifier because it (all four reproduced against 0.5.19;
 the first is pinned by a test):
 
@@ -47,7 +49,7 @@ import httpx
 from bovine.crypto.digest import validate_digest
 from bovine.crypto.helper import content_digest_sha256, content_digest_sha256_rfc_9530
 from bovine.crypto.http_signature import HttpSignature
-from bovine.crypto.types import CryptographicIdentifier, CryptographicSecret
+from bovine.crypto.types import CryptographicIdentifier
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.serialization import (
@@ -132,7 +134,6 @@ class HttpSignatureAuth(httpx.Auth):
         self.key_id = key_id
         self.rfc9421 = rfc9421
         self._private_key = private_key
-        self._secret = CryptographicSecret(key_id=key_id, private_key=private_key)
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         """httpx hook: sign once, send once (no challenge/response round-trip)."""
@@ -149,11 +150,12 @@ class HttpSignatureAuth(httpx.Auth):
         request.headers["Date"] = _http_date(moment)
         host = request.headers.get("host") or request.url.netloc.decode("ascii")
         request.headers["Host"] = host
-        body = request.content
-        if self.rfc9421:
-            self._sign_rfc9421(request, body, moment)
-        else:
-            self._sign_cavage(request, body, host)
+        unsigned = self._unsigned(
+            request.method, request.url, host, moment, request.content,
+            content_type=request.headers.get("content-type"),
+            accept=request.headers.get("accept"),
+        )
+        request.headers.update(self.complete(unsigned, self.sign_base(unsigned.base)))
 
     def post_headers(
         self, url: str, body: bytes, content_type: str, *, now: datetime | None = None
@@ -175,11 +177,27 @@ class HttpSignatureAuth(httpx.Auth):
         parsed = httpx.URL(url)
         host = parsed.netloc.decode("ascii")
         headers = {"Content-Type": content_type, "Date": _http_date(moment), "Host": host}
+        added = self._unsigned("POST", parsed, host, moment, body, content_type=content_type,
+                               accept=None)
+        return UnsignedPost({**headers, **added.headers}, added.base, added.names)
+
+    def _unsigned(
+        self, method: str, url: httpx.URL, host: str, moment: datetime, body: bytes, *,
+        content_type: str | None, accept: str | None,
+    ) -> UnsignedPost:
+        """What either scheme signs (the signature base), the headers it adds besides the
+        signature (`Digest` or `Content-Digest`, `Signature-Input`) and, for draft-cavage,
+        the names of the signed fields. Draft-cavage's field order is Mastodon's own (it
+        does not matter to verifiers, but makes our traffic look unsurprising when
+        debugging); RFC 9421's ``@target-uri`` covers scheme, authority, path and query."""
+        added: dict[str, str] = {}
         message = HttpSignature()
         if self.rfc9421:
-            name, value = content_digest_sha256_rfc_9530(body)
-            headers["Content-Digest"] = value
-            components = [("@method", "POST"), ("@target-uri", str(parsed)), (name, value)]
+            components = [("@method", method.upper()), ("@target-uri", str(url))]
+            if _has_body(method, body):
+                name, value = content_digest_sha256_rfc_9530(body)
+                added["Content-Digest"] = value
+                components.append((name, value))
             member: tuple[list[tuple[str, dict[str, object]]], dict[str, object]] = (
                 [(n, {}) for n, _ in components],
                 {"created": int(moment.timestamp()), "keyid": self.key_id,
@@ -189,15 +207,19 @@ class HttpSignatureAuth(httpx.Auth):
             for n, v in components:
                 message.with_field(n, v)
             message.with_field("@signature-params", signature_params)
-            headers["Signature-Input"] = f"{RFC9421_LABEL}={signature_params}"
-            return UnsignedPost(headers, message.build_message_quoted().encode("utf-8"), "")
-        headers["Digest"] = content_digest_sha256(body, prefix="SHA-256")
-        for n, v in (("(request-target)", f"post {parsed.raw_path.decode('ascii')}"),
-                     ("host", host), ("date", headers["Date"]), ("digest", headers["Digest"]),
-                     ("content-type", content_type)):
-            message.with_field(n, v)
+            added["Signature-Input"] = f"{RFC9421_LABEL}={signature_params}"
+            return UnsignedPost(added, message.build_message_quoted().encode("utf-8"), "")
+        message.with_field("(request-target)", f"{method.lower()} {url.raw_path.decode('ascii')}")
+        message.with_field("host", host).with_field("date", _http_date(moment))
+        if _has_body(method, body):
+            added["Digest"] = content_digest_sha256(body, prefix="SHA-256")
+            message.with_field("digest", added["Digest"])
+            if content_type is not None:
+                message.with_field("content-type", content_type)
+        elif accept is not None:
+            message.with_field("accept", accept)
         names = " ".join(n for n, _ in message.fields)
-        return UnsignedPost(headers, message.build_message().encode("utf-8"), names)
+        return UnsignedPost(added, message.build_message().encode("utf-8"), names)
 
     def sign_base(self, base: bytes) -> bytes:
         """RSA PKCS#1 v1.5 over SHA-256, what both schemes sign with."""
@@ -222,67 +244,6 @@ class HttpSignatureAuth(httpx.Auth):
         return self._private_key.private_bytes(
             Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()
         )
-
-    def _sign_cavage(self, request: httpx.Request, body: bytes, host: str) -> None:
-        request.headers.update(self._cavage(
-            request.method, request.url.raw_path.decode("ascii"), host,
-            request.headers["date"], body, content_type=request.headers.get("content-type"),
-            accept=request.headers.get("accept"),
-        ))
-
-    def _cavage(
-        self, method: str, target: str, host: str, date: str, body: bytes, *,
-        content_type: str | None, accept: str | None,
-    ) -> dict[str, str]:
-        """`Digest` (when there is a body) and `Signature` headers. `target` is path +
-        "?query", as on the wire. Field order matches Mastodon's own (it does not matter
-        to verifiers, but makes our traffic look unsurprising when debugging)."""
-        added: dict[str, str] = {}
-        message = (
-            HttpSignature()
-            .with_field("(request-target)", f"{method.lower()} {target}")
-            .with_field("host", host)
-            .with_field("date", date)
-        )
-        if _has_body(method, body):
-            added["Digest"] = content_digest_sha256(body, prefix="SHA-256")
-            message.with_field("digest", added["Digest"])
-            if content_type is not None:
-                message.with_field("content-type", content_type)
-        elif accept is not None:
-            message.with_field("accept", accept)
-        added["Signature"] = message.sign_for_http_draft(self._secret)
-        return added
-
-    def _sign_rfc9421(self, request: httpx.Request, body: bytes, moment: datetime) -> None:
-        """``@target-uri`` covers scheme, authority, path and query in one component."""
-        components: list[tuple[str, str]] = [
-            ("@method", request.method.upper()),
-            ("@target-uri", str(request.url)),
-        ]
-        if _has_body(request.method, body):
-            name, value = content_digest_sha256_rfc_9530(body)
-            request.headers["Content-Digest"] = value
-            components.append((name, value))
-        params = {
-            "created": int(moment.timestamp()),
-            "keyid": self.key_id,
-            "alg": RFC9421_ALGORITHM,
-        }
-        member: tuple[list[tuple[str, dict[str, object]]], dict[str, object]] = (
-            [(name, {}) for name, _ in components],
-            dict(params),
-        )
-        signature_params = _serialize_member(RFC9421_LABEL, member)
-        message = HttpSignature()
-        for name, value in components:
-            message.with_field(name, value)
-        message.with_field("@signature-params", signature_params)
-        signature = self._private_key.sign(
-            message.build_message_quoted().encode("utf-8"), padding.PKCS1v15(), hashes.SHA256()
-        )
-        request.headers["Signature-Input"] = f"{RFC9421_LABEL}={signature_params}"
-        request.headers["Signature"] = http_sf.ser({RFC9421_LABEL: (signature, {})})
 
 
 def _serialize_member(label: str, member: object) -> str:
