@@ -241,8 +241,8 @@ async def run_worker(settings: Settings, *, once: bool = False) -> None:
     for sig in signals:
         loop.add_signal_handler(sig, stop.set)
     try:
-        if ctx.signing is not None:
-            await ctx.signing.start()
+        if not once:  # a long-running worker signs its first fan-out in the child already
+            await signing.start()
         log.info("worker started")
         if once:
             await drain(ctx)
@@ -253,8 +253,7 @@ async def run_worker(settings: Settings, *, once: bool = False) -> None:
             loop.remove_signal_handler(sig)
         if ctx.poster is not None:
             await ctx.poster.aclose()
-        if ctx.signing is not None:
-            ctx.signing.close()
+        signing.close()
         await ctx.http.aclose()
         await pool.close()
         log.info("worker stopped")
